@@ -1,0 +1,259 @@
+// Profiler: designed random batches run on a real backend (see profiler.h).
+//
+// KV storage is zero-filled once through Backend::import_kv_blocks so that attention over
+// "cached" context reads well-defined values (no NaN or denormal slow paths), without paying for a
+// real prefill of every context. Every row of a batch has its own blocks (no sharing: shared
+// context would stay in cache and make attention look cheaper than it is).
+#include "engine/core/profiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/core/request.h"
+
+namespace asc {
+namespace {
+
+// Uniform double in [0, 1) from 53 random bits (portable, unlike std distributions).
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+int32_t uniform_int(std::mt19937_64& rng, int32_t lo, int32_t hi) {
+  if (hi <= lo) return lo;
+  return lo + static_cast<int32_t>(uniform01(rng) * (hi - lo + 1));
+}
+
+// Log-uniform integer in [lo, hi]: as many small batches as large ones per factor of two.
+int32_t log_uniform_int(std::mt19937_64& rng, int32_t lo, int32_t hi) {
+  lo = std::max(lo, 1);
+  if (hi <= lo) return lo;
+  const double v = std::exp(std::log(lo) + uniform01(rng) * (std::log(hi + 1.0) - std::log(lo)));
+  return std::clamp(static_cast<int32_t>(v), lo, hi);
+}
+
+// Cached context of a prefill chunk: half the chunks start a prompt, the rest continue one.
+int32_t chunk_start(std::mt19937_64& rng, const ProfileGrid& g) {
+  return uniform01(rng) < 0.5 ? 0 : uniform_int(rng, 1, g.max_context / 2);
+}
+
+ProfileBatch prefill_batch(std::mt19937_64& rng, const ProfileGrid& g) {
+  const double u = uniform01(rng);
+  const int32_t rows = u < 0.6 ? 1 : (u < 0.85 ? 2 : 3);
+  ProfileBatch b;
+  for (int32_t r = 0; r < rows; ++r) {
+    const int32_t n = log_uniform_int(rng, g.min_chunk, std::max(g.min_chunk, g.max_batch_tokens / rows));
+    b.push_back({chunk_start(rng, g), n, true});
+  }
+  return b;
+}
+
+ProfileBatch decode_batch(std::mt19937_64& rng, const ProfileGrid& g, int32_t max_decodes) {
+  ProfileBatch b;
+  const int32_t n = log_uniform_int(rng, 1, max_decodes);
+  for (int32_t r = 0; r < n; ++r) b.push_back({uniform_int(rng, 16, g.max_context), 1, false});
+  return b;
+}
+
+ProfileBatch mixed_batch(std::mt19937_64& rng, const ProfileGrid& g) {
+  ProfileBatch b = decode_batch(rng, g, std::max(1, g.max_decodes / 2));
+  const int32_t budget = std::max(g.min_chunk, g.max_batch_tokens / 2);
+  b.push_back({chunk_start(rng, g), log_uniform_int(rng, g.min_chunk, budget), true});
+  return b;
+}
+
+// Decodes always sample; a chunk samples when it ends its prompt (here: a start of 0 or an even end).
+bool row_samples(const ProfileRow& r) {
+  return !r.prefill || r.start == 0 || (r.start + r.num_tokens) % 2 == 0;
+}
+
+int32_t blocks_needed(const ProfileBatch& b) {
+  int32_t n = 0;
+  for (const ProfileRow& r : b) n += Request::blocks_for(r.start + r.num_tokens);
+  return n;
+}
+
+// Shrinks contexts (then drops rows) until the batch fits the KV pool.
+void fit_pool(ProfileBatch& b, int32_t num_kv_blocks) {
+  while (blocks_needed(b) > num_kv_blocks) {
+    bool any_context = false;
+    for (ProfileRow& r : b) {
+      any_context = any_context || r.start > 0;
+      r.start /= 2;
+    }
+    if (!any_context && b.size() > 1) b.pop_back();
+    if (!any_context && b.size() == 1) {
+      b[0].num_tokens = std::max(1, std::min(b[0].num_tokens, num_kv_blocks * kKvBlockSize) / 2);
+    }
+  }
+}
+
+// A batch made runnable: token ids, block tables and the plan viewing them.
+struct PreparedBatch {
+  std::vector<std::vector<int32_t>> tokens;  // [rows][num_tokens]
+  std::vector<std::vector<int32_t>> tables;  // [rows][blocks]
+  StepPlan plan;
+};
+
+void prepare(const ProfileBatch& batch, int32_t vocab, std::mt19937_64& rng, PreparedBatch& out) {
+  out.tokens.resize(batch.size());
+  out.tables.resize(batch.size());
+  int32_t next_block = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const ProfileRow& r = batch[i];
+    for (int32_t k = 0; k < r.num_tokens; ++k) out.tokens[i].push_back(static_cast<int32_t>(rng() % static_cast<uint64_t>(vocab)));
+    for (int32_t k = 0; k < Request::blocks_for(r.start + r.num_tokens); ++k) out.tables[i].push_back(next_block++);
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const ProfileRow& r = batch[i];
+    StepRow row;
+    row.request_id = i + 1;
+    row.start_pos = r.start;
+    row.num_tokens = r.num_tokens;
+    row.tokens = out.tokens[i];
+    row.block_table = out.tables[i];
+    row.is_prefill = r.prefill;
+    row.sample = row_samples(r);
+    row.num_generated = r.prefill ? 0 : 1;
+    out.plan.rows.push_back(row);
+  }
+}
+
+Status zero_fill_kv(Backend& backend) {
+  const size_t bytes = backend.kv_block_bytes();
+  if (bytes == 0) return Status::ok();
+  constexpr int32_t kChunk = 16;
+  std::vector<uint8_t> zeros(bytes * kChunk, 0);  // [kChunk * kv_block_bytes]
+  std::vector<int32_t> ids;
+  for (int32_t b = 0; b < backend.num_kv_blocks(); b += kChunk) {
+    ids.clear();
+    for (int32_t k = b; k < std::min(b + kChunk, backend.num_kv_blocks()); ++k) ids.push_back(k);
+    ASC_RETURN_IF_ERROR(backend.import_kv_blocks(ids, std::span<const uint8_t>(zeros).first(ids.size() * bytes)));
+  }
+  return Status::ok();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Times every batch `repeats` times in interleaved passes; returns the median per batch.
+StatusOr<std::vector<double>> measure(Backend& backend, const std::vector<PreparedBatch>& batches,
+                                      const ProfileGrid& grid) {
+  const int32_t warm = std::min<int32_t>(grid.warmup_batches, static_cast<int32_t>(batches.size()));
+  for (int32_t i = 0; i < warm; ++i) {
+    StatusOr<StepResult> res = backend.execute(batches[static_cast<size_t>(i)].plan);
+    if (!res.is_ok()) return res.status();
+  }
+  const int32_t repeats = std::max(1, grid.repeats);
+  std::vector<std::vector<double>> times(batches.size());  // [batches][repeats]
+  for (int32_t pass = 0; pass < repeats; ++pass) {
+    for (size_t i = 0; i < batches.size(); ++i) {
+      StatusOr<StepResult> res = backend.execute(batches[i].plan);
+      if (!res.is_ok()) return res.status();
+      times[i].push_back(res->duration_s);
+    }
+  }
+  std::vector<double> out;
+  for (const auto& t : times) out.push_back(median(t));
+  return out;
+}
+
+}  // namespace
+
+ProfileGrid ProfileGrid::standard() { return ProfileGrid{}; }
+
+ProfileGrid ProfileGrid::quick() {
+  ProfileGrid g;
+  g.num_prefill = 24;
+  g.num_decode = 24;
+  g.num_mixed = 24;
+  g.max_batch_tokens = 256;
+  g.max_decodes = 16;
+  g.max_context = 512;
+  g.repeats = 3;
+  g.warmup_batches = 3;
+  return g;
+}
+
+std::vector<ProfileBatch> profile_batches(const ProfileGrid& grid, int32_t num_kv_blocks) {
+  std::mt19937_64 rng(grid.seed);
+  std::vector<ProfileBatch> out;
+  const int32_t n = std::max({grid.num_prefill, grid.num_decode, grid.num_mixed});
+  for (int32_t i = 0; i < n; ++i) {
+    if (i < grid.num_prefill) out.push_back(prefill_batch(rng, grid));
+    if (i < grid.num_decode) out.push_back(decode_batch(rng, grid, grid.max_decodes));
+    if (i < grid.num_mixed) out.push_back(mixed_batch(rng, grid));
+  }
+  for (ProfileBatch& b : out) fit_pool(b, num_kv_blocks);
+  return out;
+}
+
+BatchShape profile_batch_shape(const ProfileBatch& batch) {
+  BatchShape s;
+  for (const ProfileRow& r : batch) {
+    if (r.prefill) {
+      s.add_prefill(r.start, r.num_tokens, row_samples(r));
+    } else {
+      s.add_decode(r.start);
+    }
+  }
+  return s;
+}
+
+StatusOr<ProfileResult> fit_profile(const ModelShape& shape, std::vector<PerfSample> samples,
+                                    int32_t holdout_every) {
+  ProfileResult out;
+  std::array<int32_t, 3> seen{};  // per kind
+  for (PerfSample& s : samples) {
+    const int32_t k = seen[static_cast<size_t>(batch_kind(s.shape))]++;
+    const bool hold = holdout_every > 1 && k % holdout_every == holdout_every - 1;
+    (hold ? out.holdout : out.train).push_back(s);
+  }
+  out.model = PerfModel(shape);
+  ASC_RETURN_IF_ERROR(out.model.fit(out.train));
+  out.holdout_mape = out.model.mape(out.holdout);
+  return out;
+}
+
+StatusOr<ProfileResult> run_profile(Backend& backend, const ModelShape& shape, const ProfileGrid& grid) {
+  if (grid.num_prefill + grid.num_decode + grid.num_mixed <= 0) return invalid_argument("empty profile grid");
+  if (backend.num_kv_blocks() < 4) return invalid_argument("the backend holds fewer than 4 KV blocks");
+  ASC_RETURN_IF_ERROR(zero_fill_kv(backend));
+  const std::vector<ProfileBatch> batches = profile_batches(grid, backend.num_kv_blocks());
+  std::mt19937_64 rng(grid.seed + 1);
+  std::vector<PreparedBatch> prepared(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) prepare(batches[i], std::max(shape.vocab, 1), rng, prepared[i]);
+  StatusOr<std::vector<double>> times = measure(backend, prepared, grid);
+  if (!times.is_ok()) return times.status();
+  std::vector<PerfSample> samples;
+  for (size_t i = 0; i < batches.size(); ++i) samples.push_back({profile_batch_shape(batches[i]), (*times)[i]});
+  StatusOr<ProfileResult> out = fit_profile(shape, std::move(samples), grid.holdout_every);
+  if (!out.is_ok()) return out.status();
+  out->model.device = backend.name();
+  out->model.num_kv_blocks = backend.num_kv_blocks();
+  return out;
+}
+
+nlohmann::json profile_to_json(const ProfileResult& result) {
+  nlohmann::json samples = nlohmann::json::array();
+  auto add = [&](const std::vector<PerfSample>& v, bool holdout) {
+    for (const PerfSample& s : v) {
+      const BatchShape& b = s.shape;
+      samples.push_back({{"kind", batch_kind_name(batch_kind(b))}, {"holdout", holdout},
+                         {"num_prefill_rows", b.num_prefill_rows}, {"num_prefill_tokens", b.num_prefill_tokens},
+                         {"prefill_attn_pairs", b.prefill_attn_pairs}, {"prefill_kv_tokens", b.prefill_kv_tokens},
+                         {"num_decodes", b.num_decodes}, {"decode_kv_tokens", b.decode_kv_tokens},
+                         {"num_sampled", b.num_sampled}, {"time_s", s.time_s},
+                         {"predicted_s", result.model.predict_s(b)}});
+    }
+  };
+  add(result.train, false);
+  add(result.holdout, true);
+  return {{"perf_model", result.model.to_json()}, {"holdout_mape", result.holdout_mape}, {"samples", samples}};
+}
+
+}  // namespace asc

@@ -1,0 +1,49 @@
+// AscendraOptions: the knobs of the Ascendra policy family (LP/HP policies, dual-pool dispatcher,
+// risk monitor), with the paper's design as the default and each extension behind its own switch.
+//
+// Options travel as one "key=value,key=value" string (PolicyContext::options,
+// DispatcherContext::options) so that drivers (simulate, serve) stay ignorant of them.
+//   value=slack|sjf        urgency value function (slack = the paper's 1/slack; sjf = ablation)
+//   hopeless=paper|demote  paper: hopeless first on LP, last on HP; demote: last on both
+//   offload=1|0            proactive offload of at-risk LP requests (0 = ablation)
+//   margin_scale=F         offload margin = F * predicted full-batch time (default 1)
+//   margin_ms=N            explicit offload margin, overrides margin_scale
+//   ticket=1|0             ticket entry of new requests straight to HP
+//   tbt_budget=1|0         extension: cap each LP iteration at the tightest decode's TBT slack
+//   dispatch=rr|delay      LP dispatch: round-robin (paper) or least predicted delay (extension)
+//   hp_aware=1|0           extension: keep an offload on LP when HP is predicted to miss it too
+//   admission=1|0          extension: reject at arrival requests that cannot meet their TTFT
+//   migration=1|0          extension: move started requests with their KV blocks when at risk
+#pragma once
+
+#include <string>
+
+#include "engine/core/status.h"
+#include "engine/sched/urgency.h"
+
+namespace asc {
+
+enum class HopelessOrder { kPaper, kDemote };
+enum class LpDispatch { kRoundRobin, kPredictedDelay };
+
+struct AscendraOptions {
+  ValueFunction value = ValueFunction::kLeastSlack;
+  HopelessOrder hopeless = HopelessOrder::kPaper;
+  bool offload = true;
+  double margin_scale = 1.0;
+  double margin_s = -1.0;   // < 0: derived from the performance model
+  bool ticket = true;
+  bool tbt_budget = false;
+  LpDispatch dispatch = LpDispatch::kRoundRobin;
+  bool hp_aware = false;
+  bool admission = false;
+  bool migration = false;
+};
+
+/// Parses the option string ("" = defaults). kInvalidArgument naming the bad key or value.
+StatusOr<AscendraOptions> parse_ascendra_options(const std::string& text);
+
+/// The canonical option string of `options` (every key, in the order documented above).
+std::string ascendra_options_to_string(const AscendraOptions& options);
+
+}  // namespace asc

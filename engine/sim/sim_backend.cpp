@@ -1,0 +1,25 @@
+#include "engine/sim/sim_backend.h"
+
+namespace asc {
+
+SimBackend::SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token)
+    : model_(model), num_kv_blocks_(num_kv_blocks), token_(token) {}
+
+StatusOr<StepResult> SimBackend::execute(const StepPlan& plan) {
+  StepResult r;
+  r.tokens.reserve(plan.rows.size());
+  for (const StepRow& row : plan.rows) r.tokens.push_back(row.sample ? token_ : -1);
+  r.duration_s = model_.predict_s(BatchShape::from_plan(plan));
+  return r;
+}
+
+Status SimBackend::export_kv_blocks(std::span<const int32_t> blocks, std::vector<uint8_t>& out) {
+  out.clear();
+  return Status::ok();
+}
+
+Status SimBackend::import_kv_blocks(std::span<const int32_t> blocks, std::span<const uint8_t> data) {
+  return data.empty() ? Status::ok() : invalid_argument("simulated KV blocks carry no bytes");
+}
+
+}  // namespace asc

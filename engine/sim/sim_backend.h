@@ -1,0 +1,33 @@
+// SimBackend: a Backend whose iterations take the time the PerfModel predicts. Keeps no KV
+// storage (blocks are bookkeeping only) and samples a fixed token that is never EOS.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/backend.h"
+#include "engine/core/perf_model.h"
+
+namespace asc {
+
+class SimBackend final : public Backend {
+ public:
+  /// `model` must outlive the backend.
+  SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token = 0);
+
+  StatusOr<StepResult> execute(const StepPlan& plan) override;
+  int32_t num_kv_blocks() const override { return num_kv_blocks_; }
+  std::string name() const override { return "sim"; }
+  size_t kv_block_bytes() const override { return 0; }
+  /// Migration in simulation moves no bytes: export yields an empty buffer, import accepts it.
+  Status export_kv_blocks(std::span<const int32_t> blocks, std::vector<uint8_t>& out) override;
+  Status import_kv_blocks(std::span<const int32_t> blocks, std::span<const uint8_t> data) override;
+
+ private:
+  const PerfModel& model_;
+  int32_t num_kv_blocks_;
+  int32_t token_;
+};
+
+}  // namespace asc

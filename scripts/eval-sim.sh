@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# GPU-scale evaluation of the Ascendra policy by simulation (`ascendra simulate`): A100-80GB,
+# Llama-3.1-8B (built-in profile a100-llama-3.1-8b), max 128 sequences per instance.
+#   bash scripts/eval-sim.sh            # full evaluation (a few minutes on one core)
+#   QUICK=1 bash scripts/eval-sim.sh    # fewer requests and rates
+# Prints, per workload: capacity at 90% attainment (paper definition: TTFT and mean TBT) and at 90%
+# strict attainment (TTFT and per-request p99 gap) for vllm, sarathi (chunk 512) on round-robin
+# instances and for ascendra (paper design, then each extension), with the ratio to the better
+# baseline; offloads per rate; attainment against SLO scale at a fixed rate; the 2-instance setup.
+# Env: ASC (binary, default build/ascendra), TRACES (default ../shared/traces), N (requests per
+# rate), OUT (directory for the JSON reports, default a temporary one), PROFILE.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+asc="${ASC:-$root/build/ascendra}"
+traces="${TRACES:-$root/../shared/traces}"
+profile="${PROFILE:-a100-llama-3.1-8b}"
+n="${N:-1000}"
+out="${OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+if [ ! -x "$asc" ]; then echo "eval-sim: no binary at $asc (build it, or set ASC)" >&2; exit 1; fi
+if [ ! -d "$traces" ]; then echo "eval-sim: no traces at $traces (set TRACES)" >&2; exit 1; fi
+
+# Workloads: name, trace, TTFT ms, TBT ms, rate sweep, fixed rate for the SLO-scale sweep.
+# The paper sweeps ShareGPT at 18-25 and arXiv at 4-9 req/s on its own traces and testbed; these
+# traces (sharegpt_8k has p50 prompts of 1730 tokens) and the built-in profile put the knees
+# elsewhere, so the sweeps bracket the 90% crossing of every system instead.
+if [ -n "${QUICK:-}" ]; then
+  n="${N:-400}"
+  workloads=("sharegpt sharegpt_8k.csv 1000 150 5:13:1 9"
+             "arxiv arxiv_4k.csv 2500 150 8:16:1 12")
+else
+  workloads=("sharegpt sharegpt_8k.csv 1000 150 4:16:0.5 9"
+             "arxiv arxiv_4k.csv 2500 150 6:18:0.5 12")
+fi
+
+# System: label, policy, pools, policy options.
+systems=("vllm|vllm|any:3|"
+         "sarathi|sarathi|any:3|"
+         "ascendra|ascendra|low:2,high:1|"
+         "+tbt_budget|ascendra|low:2,high:1|tbt_budget=1"
+         "+delay_dispatch|ascendra|low:2,high:1|dispatch=delay"
+         "+hp_aware|ascendra|low:2,high:1|hp_aware=1"
+         "+admission|ascendra|low:2,high:1|admission=1"
+         "+all|ascendra|low:2,high:1|tbt_budget=1,dispatch=delay,hp_aware=1")
+
+run_sweep() {  # json policy pools options trace ttft tbt sweep
+  local json=$1 policy=$2 pools=$3 opts=$4 trace=$5 ttft=$6 tbt=$7 sweep=$8
+  "$asc" simulate --profile "$profile" --trace "$traces/$trace" --policy "$policy" --pools "$pools" \
+    ${opts:+--policy-options "$opts"} --sweep "$sweep" --num-requests "$n" --seed 1 \
+    --ttft-slo-ms "$ttft" --tbt-slo-ms "$tbt" --max-seqs 128 --chunk-size 512 --json "$json" > /dev/null
+}
+
+summarise() {  # file of "label<TAB>json" lines -> table with ratios to the better baseline
+  python3 - "$1" <<'PY'
+import json, sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().strip().splitlines()]
+def cap(path, key):
+    v = json.load(open(path)).get(key)
+    return v
+data = [(label, cap(p, "capacity_qps_90"), cap(p, "strict_capacity_qps_90"), p) for label, p in rows]
+base = {k: max([d[i] for d in data[:2] if d[i] is not None] or [None], key=lambda x: x or 0)
+        for k, i in (("paper", 1), ("strict", 2))}
+fmt = lambda x: "   n/a" if x is None else f"{x:6.2f}"
+ratio = lambda x, b: "   n/a" if x is None or not b else f"{x / b:5.2f}x"
+print(f"  {'system':<16} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   offloads per rate")
+for label, c, s, p in data:
+    runs = json.load(open(p))["runs"]
+    offl = " ".join(f"{r['qps']:g}:{r.get('total_offloads', 0)}" for r in runs if r.get("total_offloads", 0))
+    print(f"  {label:<16} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {offl or '-'}")
+PY
+}
+
+echo "ascendra simulate: profile $profile, $n requests per rate, seed 1, max 128 sequences per instance"
+for w in "${workloads[@]}"; do
+  read -r name trace ttft tbt sweep fixed <<< "$w"
+  echo
+  echo "== $name ($trace), TTFT ${ttft} ms, TBT ${tbt} ms, rates $sweep, 3 instances"
+  list=""
+  for s in "${systems[@]}"; do
+    IFS='|' read -r label policy pools opts <<< "$s"
+    json="$out/${name}_${label//+/x}.json"
+    run_sweep "$json" "$policy" "$pools" "$opts" "$trace" "$ttft" "$tbt" "$sweep"
+    list+="$label"$'\t'"$json"$'\n'
+  done
+  printf "%s" "$list" > "$out/${name}_3inst.tsv"
+  summarise "$out/${name}_3inst.tsv"
+
+  echo "-- 2 instances (ascendra low:1,high:1 against 2 round-robin instances)"
+  list=""
+  for s in "vllm|vllm|any:2|" "sarathi|sarathi|any:2|" "ascendra|ascendra|low:1,high:1|" \
+           "+tbt_budget|ascendra|low:1,high:1|tbt_budget=1"; do
+    IFS='|' read -r label policy pools opts <<< "$s"
+    json="$out/${name}_2inst_${label//+/x}.json"
+    half_sweep=$(python3 -c "a,b,s='$sweep'.split(':'); print(f'{float(a)/2:g}:{float(b)/1.5:g}:{float(s)/2:g}')")
+    run_sweep "$json" "$policy" "$pools" "$opts" "$trace" "$ttft" "$tbt" "$half_sweep"
+    list+="$label"$'\t'"$json"$'\n'
+  done
+  printf "%s" "$list" > "$out/${name}_2inst.tsv"
+  summarise "$out/${name}_2inst.tsv"
+
+  echo "-- attainment (paper / strict) against SLO scale at $fixed req/s"
+  printf "  %-12s" "scale"
+  scales="0.5 0.75 1 1.5 2 3"
+  for sc in $scales; do printf "%12s" "$sc"; done
+  echo
+  for s in "vllm|vllm|any:3|" "sarathi|sarathi|any:3|" "ascendra|ascendra|low:2,high:1|" \
+           "+tbt_budget|ascendra|low:2,high:1|tbt_budget=1"; do
+    IFS='|' read -r label policy pools opts <<< "$s"
+    printf "  %-12s" "$label"
+    for sc in $scales; do
+      t1=$(python3 -c "print(round($ttft*$sc))"); t2=$(python3 -c "print(round($tbt*$sc))")
+      json="$out/${name}_slo_${label//+/x}_$sc.json"
+      "$asc" simulate --profile "$profile" --trace "$traces/$trace" --policy "$policy" --pools "$pools" \
+        ${opts:+--policy-options "$opts"} --qps "$fixed" --num-requests "$n" --seed 1 \
+        --ttft-slo-ms "$t1" --tbt-slo-ms "$t2" --max-seqs 128 --chunk-size 512 --json "$json" > /dev/null
+      python3 -c "import json; j=json.load(open('$json')); print(f\"{j['slo_attainment']:.2f}/{j['strict_slo_attainment']:.2f}\".rjust(12), end='')"
+    done
+    echo
+  done
+done
+echo
+echo "JSON reports: $out"

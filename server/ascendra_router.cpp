@@ -1,0 +1,80 @@
+// Dual-pool routing in the server (see ascendra_router.h).
+#include "server/ascendra_router.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "engine/cluster/dual_pool.h"
+#include "engine/cluster/pool_spec.h"
+
+namespace asc::server {
+namespace {
+
+struct Cursors {
+  std::atomic<uint64_t> low{0};
+  std::atomic<uint64_t> high{0};
+};
+
+InstanceStats to_stats(const InstanceLoad& load) {
+  InstanceStats s;
+  s.num_running = load.num_running;
+  s.num_waiting = load.num_waiting;
+  s.max_seqs = load.max_seqs;
+  s.num_blocks = load.num_kv_blocks_total;
+  s.num_free_blocks = load.num_kv_blocks_total - load.num_kv_blocks_used;
+  s.kv_usage = load.num_kv_blocks_total > 0
+                   ? static_cast<double>(load.num_kv_blocks_used) / load.num_kv_blocks_total : 0.0;
+  return s;
+}
+
+std::vector<int> workers_of(const RouteContext& ctx, const char* pool) {
+  std::vector<int> out;
+  for (size_t i = 0; i < ctx.pools.size(); ++i) {
+    if (ctx.pools[i] == pool) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
+int pick_in_turn(const std::vector<int>& workers, std::atomic<uint64_t>& cursor) {
+  return workers[cursor.fetch_add(1) % workers.size()];
+}
+
+int pick_least_loaded(const RouteContext& ctx, const std::vector<int>& workers, std::atomic<uint64_t>& cursor) {
+  // Start the scan at the cursor so ties rotate.
+  const size_t start = cursor.fetch_add(1) % workers.size();
+  int best = workers[start];
+  for (size_t k = 1; k < workers.size(); ++k) {
+    const int i = workers[(start + k) % workers.size()];
+    const InstanceLoad& a = ctx.loads[static_cast<size_t>(i)];
+    const InstanceLoad& b = ctx.loads[static_cast<size_t>(best)];
+    if (a.num_waiting < b.num_waiting || (a.num_waiting == b.num_waiting && a.num_running < b.num_running)) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+RouteFn make_dual_pool_router(const AscendraOptions& options) {
+  auto cursors = std::make_shared<Cursors>();
+  return [cursors, options](const RouteContext& ctx) -> int {
+    const std::vector<int> low = workers_of(ctx, pool_role_name(PoolRole::kLow));
+    const std::vector<int> high = workers_of(ctx, pool_role_name(PoolRole::kHigh));
+    if (ctx.from_worker >= 0 && !high.empty()) return pick_in_turn(high, cursors->high);
+    if (options.ticket) {
+      for (size_t k = 0; k < high.size(); ++k) {
+        const int i = high[(cursors->high.load() + k) % high.size()];
+        if (!ticket_open(to_stats(ctx.loads[static_cast<size_t>(i)]))) continue;
+        cursors->high.fetch_add(1);
+        return i;
+      }
+    }
+    if (low.empty()) return high.empty() ? 0 : pick_in_turn(high, cursors->high);
+    if (options.dispatch == LpDispatch::kPredictedDelay) return pick_least_loaded(ctx, low, cursors->low);
+    return pick_in_turn(low, cursors->low);
+  };
+}
+
+}  // namespace asc::server

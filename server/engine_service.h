@@ -1,0 +1,104 @@
+// EngineService: the engine layer behind the HTTP server -- N engine workers (one thread per
+// instance), a routing function that picks the worker for each new or offloaded request, admission
+// control (--max-queue) and optional background monitors.
+//
+// The HTTP layer only calls submit() and reads loads for /metrics; adding pools, a different router
+// (ticket entry, predicted delay) or a risk monitor thread changes what is passed to the
+// constructor, not the HTTP layer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/engine_worker.h"
+#include "server/instance_driver.h"
+#include "server/request_channel.h"
+#include "server/wall_clock.h"
+
+namespace asc::server {
+
+/// What a router sees: the request and every worker's load, indexed like the workers.
+struct RouteContext {
+  const Request& request;
+  std::span<const InstanceLoad> loads;
+  std::span<const std::string> pools;  // pool label per worker
+  int from_worker = -1;                // >= 0 when re-routing an offloaded request
+};
+
+/// Returns the index of the worker that takes the request.
+using RouteFn = std::function<int(const RouteContext&)>;
+
+/// Round robin over all workers (the baseline dispatch of vllm and sarathi deployments).
+RouteFn make_round_robin_router();
+
+struct EngineServiceOptions {
+  int32_t max_queue = 1024;         // requests admitted but not yet scheduled, over all workers
+  size_t channel_capacity = 4096;   // unread tokens per request before the engine gives up on it
+};
+
+class EngineService {
+ public:
+  /// `clock` is shared with the drivers and the HTTP layer and must outlive the service.
+  EngineService(const WallClock& clock, std::vector<std::unique_ptr<InstanceDriver>> drivers,
+                RouteFn router, std::function<bool(int32_t)> is_eog, EngineServiceOptions options);
+  ~EngineService();
+  EngineService(const EngineService&) = delete;
+  EngineService& operator=(const EngineService&) = delete;
+
+  /// Admits a request and returns the channel its tokens arrive on. ResourceExhausted when the
+  /// queue is full, Unavailable once draining. Never blocks on an engine thread.
+  StatusOr<std::shared_ptr<RequestChannel>> submit(std::unique_ptr<Request> request);
+  /// Wakes every worker so a cancel flag set on a channel is acted on at the next boundary.
+  void notify_cancelled();
+
+  /// Runs `tick` every `period` on a background thread until shutdown (e.g. an SLO risk monitor).
+  void add_monitor(std::function<void(EngineService&)> tick, std::chrono::milliseconds period);
+
+  /// Stops admitting; in-flight requests continue.
+  void begin_drain() { draining_.store(true); }
+  /// Waits up to `grace` for in-flight requests to finish, aborts the rest (each stream gets a
+  /// final chunk) and joins the threads.
+  void shutdown(std::chrono::milliseconds grace);
+
+  const WallClock& clock() const { return clock_; }
+  size_t num_workers() const { return workers_.size(); }
+  const EngineWorker& worker(size_t i) const { return *workers_[i]; }
+  std::vector<InstanceLoad> loads() const;
+  int32_t num_queued() const { return queued_.load(); }
+  int32_t num_in_flight() const;
+  int64_t num_rejected() const { return rejected_.load(); }
+  int64_t num_offloads() const { return offloads_.load(); }
+  RequestId next_request_id() { return next_id_.fetch_add(1); }
+
+ private:
+  void route(Submission submission, int from_worker);
+  void monitor_loop(std::function<void(EngineService&)> tick, std::chrono::milliseconds period);
+
+  const WallClock& clock_;
+  EngineServiceOptions options_;
+  RouteFn router_;
+  std::vector<std::string> pools_;
+  std::vector<std::unique_ptr<EngineWorker>> workers_;
+  std::atomic<int32_t> queued_{0};
+  std::atomic<int64_t> rejected_{0};
+  std::atomic<int64_t> offloads_{0};
+  std::atomic<RequestId> next_id_{1};
+  std::atomic<bool> draining_{false};
+
+  std::mutex monitor_mutex_;
+  std::condition_variable monitor_stop_;
+  bool monitors_stopping_ = false;   // guarded by monitor_mutex_
+  std::vector<std::thread> monitors_;
+  bool shut_down_ = false;
+};
+
+}  // namespace asc::server

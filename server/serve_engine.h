@@ -1,0 +1,28 @@
+// build_serve_engine: turns ServeOptions and a loaded model into the instances (one CPU backend,
+// policy and KV cache each; the weights are shared) and the routing function of the service.
+//   --policy vllm|sarathi: --instances N of that policy, round-robin dispatch.
+//   --policy ascendra: --pools low:L,high:H with the LP/HP policies and the dual-pool router.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/core/status.h"
+#include "engine/model/model_loader.h"
+#include "server/engine_service.h"
+#include "server/serve_options.h"
+#include "server/wall_clock.h"
+
+namespace asc::server {
+
+struct ServeEngine {
+  std::vector<std::unique_ptr<InstanceDriver>> drivers;
+  RouteFn router;
+};
+
+/// kInvalidArgument for a bad policy, pool spec or size; the backend's error when it cannot be
+/// built for this model.
+StatusOr<ServeEngine> build_serve_engine(const ServeOptions& options, const Model& model,
+                                         const WallClock& clock);
+
+}  // namespace asc::server
