@@ -17,6 +17,10 @@ namespace asc::cuda {
 /// matmuls go through cuBLASLt on f16 weights.
 inline constexpr int32_t kGemvMaxTokens = 8;
 
+/// Positions per KV block, engine/core/step.h's kKvBlockSize (which .cu files cannot include:
+/// it needs C++20); cuda_backend.cpp checks that the two agree.
+inline constexpr int32_t kDeviceKvBlockSize = 16;
+
 /// A weight matrix y = W x stored on the device in its file type: n rows of k elements.
 struct DeviceMatrix {
   DType type = DType::kF32;

@@ -59,7 +59,8 @@ wait_ready() {  # url, pid, seconds
   local url="$1" pid="$2" limit="$3" i
   for ((i = 0; i < limit * 4; i++)); do
     if ! kill -0 "$pid" 2>/dev/null; then echo "server exited during start-up" >&2; return 1; fi
-    if curl -fsS "$url/v1/models" >/dev/null 2>&1; then return 0; fi
+    # /health answers 503 while the model loads (llama-server and ascendra alike).
+    if curl -fsS "$url/health" >/dev/null 2>&1; then return 0; fi
     sleep 0.25
   done
   echo "server at $url not ready after ${limit}s" >&2
@@ -78,10 +79,10 @@ run_sweep() {  # name, url
 }
 
 if [ "$only" != "ascendra" ]; then
-  # A llama.cpp build may already be running (started by another script): wait for its binaries.
+  # A llama.cpp build may already be running (started by another script, into build or build-*):
+  # wait for it to end rather than start a second one; build-llama-cpp.sh then reuses its result.
   llama_build="$root/.cache/llama.cpp/build"
   for ((i = 0; i < 720; i++)); do
-    [ -x "$llama_build/bin/llama-server" ] && break
     pgrep -f "cmake --build $llama_build" >/dev/null 2>&1 || break
     [ "$i" -eq 0 ] && echo "waiting for the running llama.cpp build..." >&2
     sleep 5

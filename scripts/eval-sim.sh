@@ -41,7 +41,9 @@ systems=("vllm|vllm|any:3|"
          "+delay_dispatch|ascendra|low:2,high:1|dispatch=delay"
          "+hp_aware|ascendra|low:2,high:1|hp_aware=1"
          "+admission|ascendra|low:2,high:1|admission=1"
-         "+all|ascendra|low:2,high:1|tbt_budget=1,dispatch=delay,hp_aware=1")
+         "+migration|ascendra|low:2,high:1|migration=1"
+         "+queue_margin|ascendra|low:2,high:1|margin=queue"
+         "+tbt+delay|ascendra|low:2,high:1|tbt_budget=1,dispatch=delay")
 
 run_sweep() {  # json policy pools options trace ttft tbt sweep
   local json=$1 policy=$2 pools=$3 opts=$4 trace=$5 ttft=$6 tbt=$7 sweep=$8
@@ -62,10 +64,12 @@ base = {k: max([d[i] for d in data[:2] if d[i] is not None] or [None], key=lambd
         for k, i in (("paper", 1), ("strict", 2))}
 fmt = lambda x: "   n/a" if x is None else f"{x:6.2f}"
 ratio = lambda x, b: "   n/a" if x is None or not b else f"{x / b:5.2f}x"
-print(f"  {'system':<16} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   offloads per rate")
+print(f"  {'system':<16} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   rate:offloads/migrations")
 for label, c, s, p in data:
     runs = json.load(open(p))["runs"]
-    offl = " ".join(f"{r['qps']:g}:{r.get('total_offloads', 0)}" for r in runs if r.get("total_offloads", 0))
+    moved = [r for r in runs if r.get("total_offloads", 0) or r.get("total_migrations", 0)]
+    step = max(1, len(moved) // 6)  # a few rates across the sweep
+    offl = " ".join(f"{r['qps']:g}:{r.get('total_offloads', 0)}/{r.get('total_migrations', 0)}" for r in moved[::step])
     print(f"  {label:<16} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {offl or '-'}")
 PY
 }
@@ -91,7 +95,7 @@ for w in "${workloads[@]}"; do
            "+tbt_budget|ascendra|low:1,high:1|tbt_budget=1"; do
     IFS='|' read -r label policy pools opts <<< "$s"
     json="$out/${name}_2inst_${label//+/x}.json"
-    half_sweep=$(python3 -c "a,b,s='$sweep'.split(':'); print(f'{float(a)/2:g}:{float(b)/1.5:g}:{float(s)/2:g}')")
+    half_sweep=$(python3 -c "a,b,s='$sweep'.split(':'); print(f'{float(a)/2:g}:{float(b)/1.5:g}:{float(s):g}')")
     run_sweep "$json" "$policy" "$pools" "$opts" "$trace" "$ttft" "$tbt" "$half_sweep"
     list+="$label"$'\t'"$json"$'\n'
   done

@@ -46,6 +46,8 @@ void register_bench(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--request-timeout", o.request_timeout_s, "Per-request read timeout in seconds")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--ready-timeout", o.ready_timeout_s, "Seconds to wait for GET /health before starting")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("!--no-progress", o.progress, "No status line on stderr");
   sub->callback([options] {
     const int rc = run_bench(*options);

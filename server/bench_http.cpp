@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server/bench_sse.h"
 
@@ -161,6 +162,23 @@ StatusOr<ServerModelInfo> query_models(const BenchTarget& target) {
     if (n != meta->end() && n->is_number_integer()) info.n_vocab = n->get<int32_t>();
   }
   return info;
+}
+
+Status wait_until_healthy(const BenchTarget& target, double timeout_s) {
+  std::unique_ptr<httplib::Client> client = make_bench_client(target);
+  client->set_connection_timeout(1, 0);
+  client->set_read_timeout(5, 0);
+  const httplib::Headers headers = request_headers(target, 0, /*stream=*/false);
+  const double deadline_s = steady_now_s() + timeout_s;
+  std::string last = "no answer";
+  while (true) {
+    httplib::Result res = client->Get((target.path_prefix + "/health").c_str(), headers);
+    if (res && (res->status == 200 || res->status == 404)) return Status::ok();
+    last = res ? "HTTP " + std::to_string(res->status) : httplib::to_string(res.error());
+    if (steady_now_s() >= deadline_s) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return unavailable("server not ready after " + std::to_string(timeout_s) + " s (GET /health: " + last + ")");
 }
 
 StatusOr<int32_t> probe_chat_prompt_tokens(const BenchTarget& target, const std::string& text) {

@@ -73,6 +73,10 @@ struct ServerModelInfo {
 };
 StatusOr<ServerModelInfo> query_models(const BenchTarget& target);
 
+/// Waits until GET /health answers 200 (llama-server and ascendra answer 503 while loading the
+/// model). A 404 means the server has no health route: ready. kUnavailable after timeout_s.
+Status wait_until_healthy(const BenchTarget& target, double timeout_s);
+
 /// Non-streamed chat probe with max_tokens 1: the server's usage.prompt_tokens for `text`.
 StatusOr<int32_t> probe_chat_prompt_tokens(const BenchTarget& target, const std::string& text);
 

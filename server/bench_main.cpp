@@ -167,6 +167,7 @@ Status prepare(const BenchOptions& o, BenchSetup& s) {
   ASC_RETURN_IF_ERROR(workload::validate_workload_options(
       s.trace, workload_options(o, o.replay_timestamps ? 1.0 : s.rates.front())));
   s.target.model = o.model;
+  ASC_RETURN_IF_ERROR(wait_until_healthy(s.target, o.ready_timeout_s));
   int32_t n_vocab = 0;
   StatusOr<ServerModelInfo> info = query_models(s.target);
   if (info) {

@@ -34,6 +34,7 @@ struct BenchOptions {
   std::string per_request_path;
   std::string tokenizer_path;       // GGUF whose tokenizer makes chat prompt lengths exact
   double request_timeout_s = 600.0;
+  double ready_timeout_s = 300.0;   // wait this long for GET /health to answer 200
   bool progress = true;             // a status line on stderr, only when stderr is a TTY
 };
 

@@ -6,8 +6,8 @@
 namespace asc::server {
 
 CoreInstanceDriver::CoreInstanceDriver(std::unique_ptr<Instance> instance, const WallClock& clock,
-                                       std::string pool)
-    : instance_(std::move(instance)), clock_(clock), pool_(std::move(pool)) {}
+                                       std::string pool, std::unique_ptr<PerfModel> perf_model)
+    : perf_model_(std::move(perf_model)), instance_(std::move(instance)), clock_(clock), pool_(std::move(pool)) {}
 
 Status CoreInstanceDriver::submit(std::unique_ptr<Request> request) {
   if (request && request->num_offloads > 0) return instance_->attach_request(std::move(request), {});
@@ -33,6 +33,8 @@ Status CoreInstanceDriver::step(double now_s, std::vector<DriverEvent>& events) 
     if (!result.is_ok()) {
       std::fprintf(stderr, "ascendra: %s: step failed: %s\n", instance_->name().c_str(),
                    result.status().to_string().c_str());
+    } else if (perf_model_) {
+      perf_model_->refine(BatchShape::from_plan(plan), result->duration_s);
     }
     instance_->apply(plan, result, clock_.now_s());
   }

@@ -4,12 +4,15 @@
 // Each step is plan_step(now) -> backend.execute(plan) -> apply(plan, result, end) where `end` is
 // read from the wall clock after the backend returns, so token times are real. Offloaded requests
 // are taken out of the instance (tokens only, never started) and handed to the service to re-route.
+// With a performance model (owned here, read by the instance's policy) every measured iteration
+// refines it (PerfModel::refine), on this engine thread only.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "engine/core/instance.h"
+#include "engine/core/perf_model.h"
 #include "server/instance_driver.h"
 #include "server/wall_clock.h"
 
@@ -17,7 +20,9 @@ namespace asc::server {
 
 class CoreInstanceDriver final : public InstanceDriver {
  public:
-  CoreInstanceDriver(std::unique_ptr<Instance> instance, const WallClock& clock, std::string pool);
+  /// `perf_model`, when given, is the model `instance` and its policy were built with.
+  CoreInstanceDriver(std::unique_ptr<Instance> instance, const WallClock& clock, std::string pool,
+                     std::unique_ptr<PerfModel> perf_model = nullptr);
 
   Status submit(std::unique_ptr<Request> request) override;
   void abort(RequestId id) override;
@@ -32,6 +37,7 @@ class CoreInstanceDriver final : public InstanceDriver {
  private:
   void translate_events(std::vector<DriverEvent>& events);
 
+  std::unique_ptr<PerfModel> perf_model_;  // declared first: outlives instance_ and its policy
   std::unique_ptr<Instance> instance_;
   const WallClock& clock_;
   std::string pool_;

@@ -21,7 +21,9 @@ EngineService::EngineService(const WallClock& clock,
   WorkerCallbacks callbacks;
   callbacks.is_eog = std::move(is_eog);
   callbacks.offload = [this](Submission s, int from) {
-    offloads_.fetch_add(1);
+    // A move of a request that had started (produced tokens) is a migration; else an offload.
+    const bool started = s.request && s.request->num_output_tokens() > 0;
+    (started ? migrations_ : offloads_).fetch_add(1);
     route(std::move(s), from);
   };
   callbacks.on_dequeued = [this] { queued_.fetch_sub(1); };

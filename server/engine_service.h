@@ -77,6 +77,8 @@ class EngineService {
   int32_t num_in_flight() const;
   int64_t num_rejected() const { return rejected_.load(); }
   int64_t num_offloads() const { return offloads_.load(); }
+  /// Moves of started requests (mid-decode migration) between workers.
+  int64_t num_migrations() const { return migrations_.load(); }
   RequestId next_request_id() { return next_id_.fetch_add(1); }
 
  private:
@@ -91,6 +93,7 @@ class EngineService {
   std::atomic<int32_t> queued_{0};
   std::atomic<int64_t> rejected_{0};
   std::atomic<int64_t> offloads_{0};
+  std::atomic<int64_t> migrations_{0};
   std::atomic<RequestId> next_id_{1};
   std::atomic<bool> draining_{false};
 

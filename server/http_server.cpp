@@ -1,6 +1,9 @@
 #include "server/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <ctime>
 #include <random>
@@ -9,6 +12,8 @@
 
 namespace asc::server {
 namespace {
+
+constexpr int kListenBacklog = 1024;
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -36,6 +41,17 @@ HttpServer::HttpServer(HttpOptions options, ServerMetrics& metrics)
   server_.set_read_timeout(30, 0);
   server_.set_write_timeout(30, 0);
   server_.set_keep_alive_max_count(1000);
+  // SSE writes are small (one chunk per token): without TCP_NODELAY, Nagle holds each behind the
+  // previous one's ACK (delayed ACK: ~40 ms), which lands directly in TTFT and TBT.
+  server_.set_tcp_nodelay(true);
+  // Remember the listening socket: cpp-httplib 0.11 listens with a backlog of 5, which drops
+  // connections when many clients connect at once; bind() raises it.
+  server_.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));  // accepted sockets inherit it
+    listen_socket_ = sock;
+  });
   install_routes();
 }
 
@@ -114,6 +130,7 @@ void HttpServer::install_routes() {
 StatusOr<int> HttpServer::bind(const std::string& host, int port) {
   int bound = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
   if (bound < 0) return unavailable("cannot listen on " + host + ":" + std::to_string(port));
+  if (listen_socket_ >= 0) ::listen(listen_socket_, kListenBacklog);  // re-listen: new backlog
   return bound;
 }
 

@@ -60,6 +60,7 @@ class HttpServer {
   std::atomic<bool> draining_{false};
   std::atomic<int32_t> num_in_flight_{0};
   uint64_t id_salt_ = 0;
+  int listen_socket_ = -1;  // the bound socket, set by the socket-options hook
 };
 
 }  // namespace asc::server

@@ -61,6 +61,10 @@ Status load_engine(const ServeOptions& o, const WallClock& clock, LoadedEngine& 
 
 int run_serve(ServeOptions o) {
   if (o.served_model_name.empty()) o.served_model_name = default_model_name(o.model_path);
+  if (Status valid = validate_policy_options(o); !valid.is_ok()) {
+    std::fprintf(stderr, "ascendra serve: %s\n", valid.to_string().c_str());
+    return 1;
+  }
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -119,6 +123,10 @@ void register_serve(CLI::App& app) {
   sub->add_option("--policy", o.policy, "Scheduling policy")->check(CLI::IsMember({"vllm", "sarathi", "ascendra"}));
   sub->add_option("--pools", o.pools, "Ascendra pools, e.g. low:2,high:1");
   sub->add_option("--policy-options", o.policy_options, "Ascendra options key=value,...");
+  sub->add_option("--profile", o.profile,
+                  "Ascendra performance model: a JSON from `ascendra profile -m MODEL --out FILE`. "
+                  "Without it a short start-up profile runs on the CPU backend (~1-2 s for a 135M "
+                  "model) and each instance refines it online from its measured iterations");
   sub->add_option("--instances", o.instances, "Instances for vllm/sarathi (round robin)")->check(CLI::PositiveNumber);
   sub->add_option("--threads", o.threads, "Compute threads over all instances (0 = all cores)");
   sub->add_option("--ctx-size", o.ctx_size, "Context length per request (prompt + output)");

@@ -1,7 +1,9 @@
 // build_serve_engine: turns ServeOptions and a loaded model into the instances (one CPU backend,
 // policy and KV cache each; the weights are shared) and the routing function of the service.
 //   --policy vllm|sarathi: --instances N of that policy, round-robin dispatch.
-//   --policy ascendra: --pools low:L,high:H with the LP/HP policies and the dual-pool router.
+//   --policy ascendra: --pools low:L,high:H with the LP/HP policies and the dual-pool router, and a
+//   performance model (--profile, or a short start-up profile; server/ascendra_perf.h) that each
+//   instance copies and refines online.
 #pragma once
 
 #include <memory>
@@ -19,6 +21,10 @@ struct ServeEngine {
   std::vector<std::unique_ptr<InstanceDriver>> drivers;
   RouteFn router;
 };
+
+/// kInvalidArgument for --policy-options (or --profile) that the policy cannot take; checked
+/// before the model is loaded so that serve exits at once with one line.
+Status validate_policy_options(const ServeOptions& options);
 
 /// kInvalidArgument for a bad policy, pool spec or size; the backend's error when it cannot be
 /// built for this model.

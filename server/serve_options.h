@@ -13,6 +13,8 @@ struct ServeOptions {
   std::string policy = "sarathi";     // vllm | sarathi | ascendra
   std::string pools;                  // "low:2,high:1" (ascendra); empty = --instances of "any"
   std::string policy_options;         // ascendra "key=value,..." (engine/sched/ascendra_options.h)
+  std::string profile;                // ascendra: perf-model JSON (`ascendra profile`); empty = a
+                                      // short start-up profile, refined online
   int instances = 1;                  // round-robin instances for vllm / sarathi
   int threads = 0;                    // compute threads over all instances; 0 = all cores
   int32_t ctx_size = 2048;            // prompt + output tokens per request

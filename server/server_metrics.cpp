@@ -47,6 +47,7 @@ void ServerMetrics::declare() {
   r.add_counter("ascendra_slo_met_total", "Requests meeting both objectives (TTFT and mean TBT).");
   r.add_counter("ascendra_slo_missed_total", "Requests missing an objective (failures count as misses).");
   r.add_counter("ascendra_offloads_total", "Unstarted requests moved between instances.");
+  r.add_counter("ascendra_migrations_total", "Started requests moved between instances.");
   r.add_gauge("vllm:num_requests_running", "Number of requests in model execution batches.");
   r.add_gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.");
   r.add_gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.");
@@ -140,6 +141,8 @@ void ServerMetrics::update_engine_gauges(const EngineService& service) {
   r.set("vllm:kv_cache_usage_perc", total > 0 ? static_cast<double>(used) / total : 0.0, vllm);
   r.increment("ascendra_offloads_total",
               static_cast<double>(service.num_offloads()) - r.value("ascendra_offloads_total"));
+  r.increment("ascendra_migrations_total",
+              static_cast<double>(service.num_migrations()) - r.value("ascendra_migrations_total"));
 }
 
 std::string ServerMetrics::render(const EngineService* service) {

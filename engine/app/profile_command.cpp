@@ -72,8 +72,9 @@ Status run_profile_command(const ProfileOptions& o) {
   for (BatchKind k : {BatchKind::kPrefill, BatchKind::kDecode, BatchKind::kMixed}) {
     std::printf(" %s (train MAPE %.1f%%)", batch_kind_name(k), 100.0 * result->model.fit_of(k).train_mape);
   }
-  std::printf("\nheld-out MAPE %.1f%% on %zu batches; wrote %s\n", 100.0 * result->holdout_mape,
-              result->holdout.size(), o.out_path.c_str());
+  std::printf("\nheld-out MAPE %.1f%% on %zu batches (median spread of repeats %.1f%%); wrote %s\n",
+              100.0 * result->holdout_mape, result->holdout.size(), 100.0 * result->repeat_spread,
+              o.out_path.c_str());
   return Status::ok();
 }
 

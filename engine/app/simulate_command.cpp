@@ -16,6 +16,7 @@
 #include "engine/cluster/pool_spec.h"
 #include "engine/core/perf_model.h"
 #include "engine/core/report.h"
+#include "engine/sched/ascendra_options.h"
 #include "engine/sim/simulator.h"
 #include "engine/workload/workload.h"
 
@@ -105,6 +106,10 @@ Status run_simulate(const SimulateOptions& o) {
   SimConfig config;
   config.policy = o.policy;
   config.policy_options = o.policy_options;
+  if (o.policy.rfind("ascendra", 0) == 0) {  // validate before the policy factories see them
+    auto options = parse_ascendra_options(o.policy_options);
+    if (!options.is_ok()) return options.status();
+  }
   if (!o.pools.empty()) {
     auto spec = PoolSpec::parse(o.pools);
     if (!spec.is_ok()) return spec.status();

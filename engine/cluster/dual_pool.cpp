@@ -123,6 +123,10 @@ size_t DualPoolDispatcher::reroute(const Request& request, size_t from, const Cl
   return i;
 }
 
+void DualPoolDispatcher::on_tick(const ClusterView& cluster, double now) {
+  if (options_.migration) hand_back_decodes(cluster, model_, now, migration_);
+}
+
 std::unique_ptr<Dispatcher> make_dual_pool_dispatcher(const DispatcherContext& context) {
   auto options = parse_ascendra_options(context.options);
   ASC_CHECK_MSG(options.is_ok(), options.status().to_string());

@@ -10,6 +10,8 @@
 // - admission=1 (extension): admit() rejects a request whose best predicted TTFT over all
 //   instances already exceeds its objective, so it fails fast with a clear reason instead of
 //   occupying an instance it cannot be served by in time.
+// - migration=1 (extension): pressed HP instances hand their started decodes back to LP with
+//   their KV blocks (migration.h), checked every kMigrationTickS.
 // - hp_aware=1 (extension): reroute() keeps an offloaded request on its LP instance when the HP
 //   pool is predicted to miss its TTFT too (HP is saturated: moving it would only add to the HP
 //   backlog). The request stays once (the risk monitor never offloads a request twice).
@@ -20,6 +22,7 @@
 #include <memory>
 
 #include "engine/cluster/dispatcher.h"
+#include "engine/cluster/migration.h"
 #include "engine/sched/ascendra_options.h"
 
 namespace asc {
@@ -41,6 +44,12 @@ class DualPoolDispatcher final : public Dispatcher {
   Status admit(const Request& request, const ClusterView& cluster, double now) override;
   size_t route(const Request& request, const ClusterView& cluster, double now) override;
   size_t reroute(const Request& request, size_t from, const ClusterView& cluster, double now) override;
+  /// With migration=1: ticks every kMigrationTickS to hand pressed HP decodes back to LP.
+  double tick_interval_s() const override { return options_.migration ? kMigrationTickS : 0.0; }
+  void on_tick(const ClusterView& cluster, double now) override;
+  const MigrationStats& migration_stats() const { return migration_; }
+
+  static constexpr double kMigrationTickS = 0.005;
 
   int64_t num_ticket_entries() const { return num_ticket_entries_; }
   int64_t num_rerouted() const { return num_rerouted_; }
@@ -60,6 +69,7 @@ class DualPoolDispatcher final : public Dispatcher {
   int64_t num_rerouted_ = 0;
   int64_t num_rejected_ = 0;
   int64_t num_refused_ = 0;
+  MigrationStats migration_;
 };
 
 /// Factory registered as "dual-pool" (options from context.options, ASC_CHECKed valid).

@@ -32,4 +32,18 @@ std::vector<Request*> RiskMonitor::select(const std::deque<Request*>& waiting, d
   return out;
 }
 
+std::vector<Request*> RiskMonitor::select_by_queue(const std::vector<Request*>& ranked,
+                                                   const BatchShape& decodes, double batch_time_s,
+                                                   double now) const {
+  std::vector<Request*> out;
+  BatchShape next = decodes;  // grows with each prompt ranked ahead
+  for (Request* req : ranked) {
+    next.add_prefill(req->num_computed, std::max(req->num_uncomputed(), 1), true);
+    if (!req->never_started() || req->ttft_slo_s <= 0.0 || req->num_offloads > 0) continue;
+    const double next_s = model_ != nullptr ? model_->predict_s(next) : 0.0;
+    if ((now - req->arrival_s) + batch_time_s + next_s > req->ttft_slo_s) out.push_back(req);
+  }
+  return out;
+}
+
 }  // namespace asc

@@ -15,6 +15,7 @@
 #include <deque>
 #include <vector>
 
+#include "engine/core/perf_model.h"
 #include "engine/core/request.h"
 #include "engine/sched/scheduler_state.h"
 
@@ -45,6 +46,14 @@ class RiskMonitor {
   /// The at-risk requests of `waiting`, in queue order.
   std::vector<Request*> select(const std::deque<Request*>& waiting, double batch_time_s,
                                double now) const;
+
+  /// Extension (margin=queue): the margin is not a constant full batch but the predicted time of
+  /// the LP iteration that would carry each request next -- the running decodes (`decodes`) plus
+  /// every prompt ranked ahead of it and its own, from the performance model. A request is at risk
+  /// when waited + this batch + that next batch > TTFT_SLO. `ranked` is the waiting queue in the
+  /// LP's admission order.
+  std::vector<Request*> select_by_queue(const std::vector<Request*>& ranked, const BatchShape& decodes,
+                                        double batch_time_s, double now) const;
 
  private:
   const PerfModel* model_;

@@ -211,11 +211,13 @@ std::unique_ptr<Request> Instance::take_request(RequestId id, std::vector<uint8_
   return out;
 }
 
-Status Instance::attach_request(std::unique_ptr<Request> request, std::span<const uint8_t> kv) {
+Status Instance::attach_request(std::unique_ptr<Request> request, std::span<const uint8_t> kv,
+                                bool kv_exported) {
   if (!request) return invalid_argument("null request");
   Request& req = *request;
   req.block_table.clear();
-  if (kv.empty() || req.num_computed == 0) {
+  // kv_exported: `kv` is a whole export, even when empty (a simulated backend keeps no bytes).
+  if (req.num_computed == 0 || (kv.empty() && !kv_exported)) {
     if (req.num_computed > 0) ++req.num_preemptions;  // arrives without its KV: recompute
     req.num_computed = 0;
     return submit(std::move(request));

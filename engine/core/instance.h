@@ -93,7 +93,10 @@ class Instance {
   /// Adds a request detached from another instance of the same model. With `kv` (the exporter's
   /// bytes for its num_computed positions) it gets blocks, imports them and joins running;
   /// without, it joins waiting for recompute. Counts a migration when kv is given.
-  Status attach_request(std::unique_ptr<Request> request, std::span<const uint8_t> kv);
+  /// `kv_exported` says that `kv` is a complete export even when empty (backends that keep no KV
+  /// bytes, e.g. the simulated one), so the request keeps its KV instead of recomputing.
+  Status attach_request(std::unique_ptr<Request> request, std::span<const uint8_t> kv,
+                        bool kv_exported = false);
 
   InstanceStats stats() const;
   bool has_work() const;               // waiting, running or pending aborts

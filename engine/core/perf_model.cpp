@@ -3,7 +3,7 @@
 // Fit: per batch kind, weighted least squares minimising sum(((y - x.theta) / y)^2) -- relative
 // error, the quantity MAPE reports -- on the kind's feature subset. Columns are scaled to unit RMS
 // and a tiny ridge (1e-9 of the diagonal mean) keeps nearly collinear grids solvable. Kinds with
-// fewer than 4 samples per feature use three features (intercept, linear GFLOP, KV GB).
+// fewer than 3 samples per feature drop the per-row feature.
 // Refine: recursive least squares on the same relative-error rows with forgetting factor 0.99 (a memory of ~100 iterations),
 // starting from the fit's inverse normal matrix.
 #include "engine/core/perf_model.h"
@@ -36,9 +36,12 @@ bool fit_kind(const ModelShape& shape, BatchKind kind, std::span<const PerfSampl
               PerfFit& out) {
   out = PerfFit{};
   out.mask = perf_feature_mask(kind);
-  // Few samples (a quick profile): keep the intercept, the linear work and the KV bytes only, so
-  // that the fit cannot interpolate noise with as many coefficients as points.
-  if (static_cast<int>(samples.size()) < 4 * kN) out.mask = {true, true, false, true, false};
+  // Few samples (fewer than 3 per coefficient): drop the per-row feature, the weakest, so that the
+  // fit cannot interpolate noise with as many coefficients as points. Attention is kept: prefill
+  // cost is quadratic in the chunk through it.
+  if (static_cast<int>(samples.size()) < 3 * static_cast<int>(active_features(out.mask).size())) {
+    out.mask[kN - 1] = false;
+  }
   const std::vector<int> idx = active_features(out.mask);
   const int k = static_cast<int>(idx.size());
   std::vector<std::array<double, kN>> rows;  // [samples] relative-error rows x / y

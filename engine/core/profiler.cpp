@@ -140,9 +140,10 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Times every batch `repeats` times in interleaved passes; returns the median per batch.
+// Times every batch `repeats` times in interleaved passes; returns the median per batch and sets
+// `spread` (see ProfileResult::repeat_spread).
 StatusOr<std::vector<double>> measure(Backend& backend, const std::vector<PreparedBatch>& batches,
-                                      const ProfileGrid& grid) {
+                                      const ProfileGrid& grid, double& spread) {
   const int32_t warm = std::min<int32_t>(grid.warmup_batches, static_cast<int32_t>(batches.size()));
   for (int32_t i = 0; i < warm; ++i) {
     StatusOr<StepResult> res = backend.execute(batches[static_cast<size_t>(i)].plan);
@@ -158,7 +159,12 @@ StatusOr<std::vector<double>> measure(Backend& backend, const std::vector<Prepar
     }
   }
   std::vector<double> out;
-  for (const auto& t : times) out.push_back(median(t));
+  std::vector<double> spreads;  // [batches]
+  for (const auto& t : times) {
+    out.push_back(median(t));
+    spreads.push_back((*std::max_element(t.begin(), t.end()) - *std::min_element(t.begin(), t.end())) / out.back());
+  }
+  spread = spreads.empty() ? 0.0 : median(spreads);
   return out;
 }
 
@@ -227,7 +233,8 @@ StatusOr<ProfileResult> run_profile(Backend& backend, const ModelShape& shape, c
   std::mt19937_64 rng(grid.seed + 1);
   std::vector<PreparedBatch> prepared(batches.size());
   for (size_t i = 0; i < batches.size(); ++i) prepare(batches[i], std::max(shape.vocab, 1), rng, prepared[i]);
-  StatusOr<std::vector<double>> times = measure(backend, prepared, grid);
+  double spread = 0.0;
+  StatusOr<std::vector<double>> times = measure(backend, prepared, grid, spread);
   if (!times.is_ok()) return times.status();
   std::vector<PerfSample> samples;
   for (size_t i = 0; i < batches.size(); ++i) samples.push_back({profile_batch_shape(batches[i]), (*times)[i]});
@@ -235,6 +242,7 @@ StatusOr<ProfileResult> run_profile(Backend& backend, const ModelShape& shape, c
   if (!out.is_ok()) return out.status();
   out->model.device = backend.name();
   out->model.num_kv_blocks = backend.num_kv_blocks();
+  out->repeat_spread = spread;
   return out;
 }
 
@@ -253,7 +261,8 @@ nlohmann::json profile_to_json(const ProfileResult& result) {
   };
   add(result.train, false);
   add(result.holdout, true);
-  return {{"perf_model", result.model.to_json()}, {"holdout_mape", result.holdout_mape}, {"samples", samples}};
+  return {{"perf_model", result.model.to_json()}, {"holdout_mape", result.holdout_mape},
+          {"repeat_spread", result.repeat_spread}, {"samples", samples}};
 }
 
 }  // namespace asc

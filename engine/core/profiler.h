@@ -61,6 +61,9 @@ struct ProfileResult {
   std::vector<PerfSample> train;
   std::vector<PerfSample> holdout;   // every holdout_every-th batch of each kind, not used by the fit
   double holdout_mape = 0.0;
+  /// Measurement noise: median over batches of (slowest - fastest repeat) / median repeat. A
+  /// held-out MAPE near or above this reflects a loaded machine more than the model.
+  double repeat_spread = 0.0;
 };
 
 /// Runs the grid on `backend`. Token ids are drawn from [0, vocab) with the grid's seed.

@@ -15,18 +15,31 @@ bool within(std::optional<double> value_s, double slo_s) {
   return *value_s <= slo_s;
 }
 
-}  // namespace
-
-double percentile(std::span<const double> values, double q) {
-  if (values.empty()) return 0.0;
-  std::vector<double> sorted(values.begin(), values.end());  // [n]
-  std::sort(sorted.begin(), sorted.end());
+// Percentile of already sorted values (the same interpolation as percentile()).
+double sorted_percentile(const std::vector<double>& sorted, double q) {
   q = std::clamp(q, 0.0, 100.0);
   const double rank = q / 100.0 * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(rank));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
   const double frac = rank - static_cast<double>(lo);
   return sorted[lo] + frac * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace
+
+double percentile(std::span<const double> values, double q) {
+  if (values.empty()) return 0.0;
+  // Selection instead of a full sort (O(n)): the lo-th order statistic, then the smallest value
+  // after it is the (lo + 1)-th.
+  std::vector<double> v(values.begin(), values.end());  // [n]
+  q = std::clamp(q, 0.0, 100.0);
+  const double rank = q / 100.0 * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(rank));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double at_lo = v[lo];
+  const double at_hi = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : at_lo;
+  const double frac = rank - static_cast<double>(lo);
+  return at_lo + frac * (at_hi - at_lo);
 }
 
 LatencyStats summarize_latency_s(std::span<const double> samples_s) {
@@ -40,9 +53,11 @@ LatencyStats summarize_latency_s(std::span<const double> samples_s) {
   for (double x : samples_s) sq += (x - mean) * (x - mean);
   s.mean_ms = mean * 1e3;
   s.std_ms = std::sqrt(sq / static_cast<double>(samples_s.size())) * 1e3;
-  s.median_ms = percentile(samples_s, 50.0) * 1e3;
-  s.p90_ms = percentile(samples_s, 90.0) * 1e3;
-  s.p99_ms = percentile(samples_s, 99.0) * 1e3;
+  std::vector<double> sorted(samples_s.begin(), samples_s.end());  // [n], sorted once for 3 ranks
+  std::sort(sorted.begin(), sorted.end());
+  s.median_ms = sorted_percentile(sorted, 50.0) * 1e3;
+  s.p90_ms = sorted_percentile(sorted, 90.0) * 1e3;
+  s.p99_ms = sorted_percentile(sorted, 99.0) * 1e3;
   return s;
 }
 

@@ -43,6 +43,12 @@ struct Avx2Ops {
     const __m256 vc = _mm256_set1_ps(c);
     for (int32_t i = 0; i < n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(vc, _mm256_loadu_ps(y + i)));
   }
+  static void round_f16(float* y, int32_t n) {
+    for (int32_t i = 0; i < n; i += 8) {
+      const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(y + i), _MM_FROUND_TO_NEAREST_INT);
+      _mm256_storeu_ps(y + i, _mm256_cvtph_ps(h));
+    }
+  }
 };
 
 }  // namespace

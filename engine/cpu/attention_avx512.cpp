@@ -38,6 +38,12 @@ struct Avx512Ops {
     const __m512 vc = _mm512_set1_ps(c);
     for (int32_t i = 0; i < n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(vc, _mm512_loadu_ps(y + i)));
   }
+  static void round_f16(float* y, int32_t n) {
+    for (int32_t i = 0; i < n; i += 16) {
+      const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(y + i), _MM_FROUND_TO_NEAREST_INT);
+      _mm512_storeu_ps(y + i, _mm512_cvtph_ps(h));
+    }
+  }
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Scalar reference ops of the paged-attention kernel and the per-ISA dispatch.
 #include "engine/cpu/attention_kernels.h"
 
+#include <cmath>
+
 #include "engine/cpu/attention_impl.h"
 #include "engine/cpu/fp16.h"
 
@@ -18,7 +20,10 @@ struct ScalarOps {
     return s;
   }
   static void axpy(float a, const float* x, float* y, int32_t n) {
-    for (int32_t i = 0; i < n; ++i) y[i] += a * x[i];
+    for (int32_t i = 0; i < n; ++i) y[i] = std::fma(a, x[i], y[i]);
+  }
+  static void round_f16(float* y, int32_t n) {
+    for (int32_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(fp32_to_fp16(y[i]));
   }
   static void scale(float c, float* y, int32_t n) {
     for (int32_t i = 0; i < n; ++i) y[i] *= c;

@@ -1,10 +1,13 @@
 // Per-ISA inner kernel of paged attention: one query token, one group of query heads sharing a KV
 // head, over the positions [0, num_positions) read through the sequence's block table.
 //
-// Algorithm (per block of kKvBlockSize positions): scores s_j = scale * q . k_j for every head of
-// the group (K converted from f16 once per group), then the online-softmax update
-//   m' = max(m, max_j s_j);  l = l * e^(m - m') + sum_j e^(s_j - m');  acc = acc * e^(m - m') + sum_j e^(s_j - m') v_j
-// and finally out = acc / l. All arithmetic is fp32. The scalar version is the reference; the AVX2
+// Algorithm, mirroring llama.cpp's CPU flash attention (so greedy tokens match it): Q is rounded to
+// f16; per block of kKvBlockSize positions, scores s_j = (q . k_j) * scale for every head of the
+// group (K converted from f16 once per group); then position by position the online softmax
+//   on s > m: acc = f16(acc * e^(m - s)), m = s;  else w = e^(s - m);  acc = f16(acc + w v_j)
+//   l = l * e^(m_old - m) + w
+// with the V accumulator rounded to f16 after every update, and finally out = acc / l.
+// The scalar version is the reference; the AVX2
 // and AVX-512 versions (attention_avx2.cpp / attention_avx512.cpp) vectorise along head_dim with
 // F16C conversions and are tested against it.
 #pragma once

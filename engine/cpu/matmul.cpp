@@ -16,6 +16,7 @@ namespace {
 constexpr int64_t kXBlock = 64;      // activation rows per cache block
 constexpr int64_t kWBlock = 32;      // weight rows per cache block
 constexpr int64_t kRowGrain = 16;    // weight rows: split points between threads are multiples
+constexpr int kPartsPerThread = 4;   // ranges per thread, claimed dynamically (load balance)
 constexpr size_t kAlign = 64;
 
 size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -96,7 +97,7 @@ void matmul_prepared(ThreadPool& pool, const KernelTable& kt, const TensorView& 
              y + r0 * ldy + c0, ldy);
       }
     }
-  });
+  }, pool.num_threads() * kPartsPerThread);
 }
 
 void matmul(ThreadPool& pool, const KernelTable& kt, const TensorView& w, const float* x,

@@ -163,17 +163,21 @@ void quantize_row_q8x32_ref(const float* x, int64_t k, uint8_t* out) {
     const float* xb = x + b * kQk;
     float amax = 0.0f;
     for (int j = 0; j < kQk; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    // As ggml's Q8_0 / Q8_1 activations: q = round(x * 127 / amax); the scale d and the block
+    // sum d * sum(q) are stored rounded to f16 (the sum from the unrounded d).
     const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     int sum = 0;
     for (int j = 0; j < kQk; ++j) {
       const int q = static_cast<int>(std::nearbyint(xb[j] * id));
       qs[b * kQk + j] = static_cast<int8_t>(q);
       sum += q;
     }
+    const float d16 = fp16_to_fp32(fp32_to_fp16(d));
+    const float s16 = fp16_to_fp32(fp32_to_fp16(d * static_cast<float>(sum)));
     for (int j = 0; j < 8; ++j) {
-      dvec[b * 8 + j] = d;
-      svec[b * 8 + j] = j == 0 ? d * static_cast<float>(sum) : 0.0f;
+      dvec[b * 8 + j] = d16;
+      svec[b * 8 + j] = j == 0 ? s16 : 0.0f;
     }
   }
 }

@@ -88,6 +88,7 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
   const int8_t* xq[NX];
   const float* xd[NX];
   const float* xs[NX];
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) {
     const uint8_t* row = x + r * x_row_bytes;
     xq[r] = reinterpret_cast<const int8_t*>(row);
@@ -95,15 +96,20 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
     xs[r] = xd[r] + nb * 8;
   }
   __m256 acc[NW][NX];
+  #pragma GCC unroll 8
   for (int c = 0; c < NW; ++c) {
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) acc[c][r] = _mm256_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     WeightBlock wb[NW];
+    #pragma GCC unroll 8
     for (int c = 0; c < NW; ++c) wb[c] = W::load(w + c * w_row_bytes + b * W::kBlockBytes);
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[r] + b * 32));
       const __m256 dx = _mm256_loadu_ps(xd[r] + b * 8);
+      #pragma GCC unroll 8
       for (int c = 0; c < NW; ++c) {
         const __m256i xs_signed = W::kSigned ? _mm256_sign_epi8(xv, wb[c].sign) : xv;
         const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(dot_u8_s8(wb[c].q, xs_signed)), dx);
@@ -114,7 +120,9 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
       }
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NW; ++c) {
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[c][r]), _mm256_extractf128_ps(acc[c][r], 1));
       const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
@@ -227,8 +235,9 @@ void quantize_row_q8x32(const float* x, int64_t k, uint8_t* out) {
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float d = _mm_cvtss_f32(m4) / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float amax_s = _mm_cvtss_f32(m4);
+    const float d = amax_s / 127.0f;  // ggml's Q8_0 / Q8_1 rounding, see quantize_row_q8x32_ref
+    const float id = amax_s != 0.0f ? 127.0f / amax_s : 0.0f;
     const __m256 vid = _mm256_set1_ps(id);
     __m256i q[4];
     for (int j = 0; j < 4; ++j) q[j] = _mm256_cvtps_epi32(_mm256_mul_ps(v[j], vid));
@@ -243,8 +252,10 @@ void quantize_row_q8x32(const float* x, int64_t k, uint8_t* out) {
     const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
     const __m256i ordered = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + b * 32), ordered);
-    _mm256_storeu_ps(dvec + b * 8, _mm256_set1_ps(d));
-    _mm256_storeu_ps(svec + b * 8, _mm256_setr_ps(d * static_cast<float>(sum), 0, 0, 0, 0, 0, 0, 0));
+    const float d16 = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+    const float s16 = _cvtsh_ss(_cvtss_sh(d * static_cast<float>(sum), _MM_FROUND_TO_NEAREST_INT));
+    _mm256_storeu_ps(dvec + b * 8, _mm256_set1_ps(d16));
+    _mm256_storeu_ps(svec + b * 8, _mm256_setr_ps(s16, 0, 0, 0, 0, 0, 0, 0));
   }
 }
 

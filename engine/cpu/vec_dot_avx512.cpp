@@ -5,11 +5,13 @@
 // signed Q8 activations by vpdpbusd into 16 int32 lanes (8 per block). Per block pair and activation
 // row: acc += float(isum) * dx * dw + wm * sx, with dx/sx loaded pre-broadcast from the Q8x32 row
 // (see quant.h). Signed weights are made unsigned by an offset folded into wm:
-//   Q4_0: q - 8   -> wm = -8 dw          Q8_0: (q ^ 0x80) = q + 128 -> wm = -128 dw
+//   Q4_0: q - 8   -> wm = -8 dw          Q8_0: signed, computed as |q| x (x negated where q < 0)
 //   Q4_1: d q + m -> wm = m
-// A micro-tile covers 2 weight rows x 4 activation rows: each unpacked weight pair feeds 4 rows,
-// each activation load feeds 2 weight rows. Everything here is internal linkage: these functions are
-// compiled with AVX-512 flags and must never be picked by the linker for another translation unit.
+// A micro-tile covers 2 weight rows x 8 (or fewer) activation rows: each unpacked weight pair feeds
+// up to 8 rows, each activation load feeds 2 weight rows. The loops over the tile are unrolled by
+// pragma (-O2 would otherwise keep the accumulator arrays on the stack). Everything here is
+// internal linkage: these functions are compiled with AVX-512 flags and must never be picked by
+// the linker for another translation unit.
 // GCC 12's AVX-512 headers trip -Wuninitialized on their own _mm512_undefined_* helpers.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -43,13 +45,15 @@ inline __m512i unpack_nibble_pair(const uint8_t* q0, const uint8_t* q1) {
 }
 
 struct WeightPair {
-  __m512i q;  // 64 unsigned bytes
+  __m512i q;  // 64 unsigned bytes (|q| for signed weights)
   __m512 d;   // scale per lane (block 0 in lanes 0-7, block 1 in 8-15)
-  __m512 m;   // offset term per lane
+  __m512 m;   // offset term per lane (unsigned weights only)
+  __mmask64 neg = 0;  // signed weights: bytes whose weight is negative (the activation is negated)
 };
 
 struct Q4_0Weight {
   static constexpr int kBlockBytes = 18;
+  static constexpr bool kSigned = false;
   static WeightPair load_pair(const uint8_t* b) {
     WeightPair p;
     uint16_t d0, d1;
@@ -72,6 +76,7 @@ struct Q4_0Weight {
 
 struct Q4_1Weight {
   static constexpr int kBlockBytes = 20;
+  static constexpr bool kSigned = false;
   static WeightPair load_pair(const uint8_t* b) {
     WeightPair p;
     uint32_t dm0, dm1;  // (d, m) as two f16 each
@@ -96,6 +101,7 @@ struct Q4_1Weight {
 
 struct Q8_0Weight {
   static constexpr int kBlockBytes = 34;
+  static constexpr bool kSigned = true;
   static WeightPair load_pair(const uint8_t* b) {
     WeightPair p;
     uint16_t d0, d1;
@@ -103,10 +109,13 @@ struct Q8_0Weight {
     std::memcpy(&d1, b + kBlockBytes, 2);
     const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
     const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + kBlockBytes + 2));
-    p.q = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1),
-                           _mm512_set1_epi8(static_cast<char>(0x80)));
+    // Signed x signed as |q| x (x negated where q < 0): exact, no offset term, so it does not
+    // depend on the precision of the activation block sums.
+    const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    p.q = _mm512_abs_epi8(q);
+    p.neg = _mm512_movepi8_mask(q);
     p.d = pair_broadcast(half_to_float(d0), half_to_float(d1));
-    p.m = _mm512_mul_ps(p.d, _mm512_set1_ps(-128.0f));
+    p.m = _mm512_setzero_ps();
     return p;
   }
   static float block_dot(const uint8_t* b, const int8_t* xq, float dx, float sx) {
@@ -130,6 +139,7 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
   const int8_t* xq[NX];
   const float* xd[NX];
   const float* xs[NX];
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) {
     const uint8_t* row = x + r * x_row_bytes;
     xq[r] = reinterpret_cast<const int8_t*>(row);
@@ -137,26 +147,40 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
     xs[r] = xd[r] + nb * 8;
   }
   __m512 acc[NW][NX];
+  #pragma GCC unroll 8
   for (int c = 0; c < NW; ++c) {
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) acc[c][r] = _mm512_setzero_ps();
   }
   int64_t b = 0;
   for (; b + 1 < nb; b += 2) {
     WeightPair pw[NW];
+    #pragma GCC unroll 8
     for (int c = 0; c < NW; ++c) pw[c] = W::load_pair(w + c * w_row_bytes + b * W::kBlockBytes);
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const __m512i xv = _mm512_loadu_si512(xq[r] + b * 32);
       const __m512 dx = _mm512_loadu_ps(xd[r] + b * 8);
       const __m512 sx = _mm512_loadu_ps(xs[r] + b * 8);
+      #pragma GCC unroll 8
       for (int c = 0; c < NW; ++c) {
-        const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xv);
-        const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), dx);
-        acc[c][r] = _mm512_fmadd_ps(t, pw[c].d, acc[c][r]);
-        acc[c][r] = _mm512_fmadd_ps(pw[c].m, sx, acc[c][r]);
+        if constexpr (W::kSigned) {
+          const __m512i xs_c = _mm512_mask_sub_epi8(xv, pw[c].neg, _mm512_setzero_si512(), xv);
+          const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xs_c);
+          const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), dx);
+          acc[c][r] = _mm512_fmadd_ps(t, pw[c].d, acc[c][r]);
+        } else {
+          const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xv);
+          const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), dx);
+          acc[c][r] = _mm512_fmadd_ps(t, pw[c].d, acc[c][r]);
+          acc[c][r] = _mm512_fmadd_ps(pw[c].m, sx, acc[c][r]);
+        }
       }
     }
   }
+  #pragma GCC unroll 8
   for (int c = 0; c < NW; ++c) {
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       float v = _mm512_reduce_add_ps(acc[c][r]);
       if (b < nb) {  // odd block count: last block in scalar
@@ -182,6 +206,10 @@ template <class W>
 void gemm_q32(int64_t k, const uint8_t* w, size_t w_row_bytes, int num_w, const uint8_t* x,
               size_t x_row_bytes, int num_x, float* y, int64_t ldy) {
   int r = 0;
+  // 2 x 8 tiles: 16 accumulators + 2 unpacked weight pairs fit the 32 zmm registers.
+  for (; r + 8 <= num_x; r += 8) {
+    q32_rows<W, 8>(k, w, w_row_bytes, num_w, x + r * x_row_bytes, x_row_bytes, y + r * ldy, ldy);
+  }
   for (; r + 4 <= num_x; r += 4) {
     q32_rows<W, 4>(k, w, w_row_bytes, num_w, x + r * x_row_bytes, x_row_bytes, y + r * ldy, ldy);
   }
@@ -228,10 +256,12 @@ template <class L, int NX>
 void float_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes, float* y,
                  int64_t ldy) {
   __m512 acc[NX];
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) acc[r] = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= k; i += 16) {
     const __m512 wv = L::load(w + i * L::kBytes);
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const float* xr = reinterpret_cast<const float*>(x + r * x_row_bytes);
       acc[r] = _mm512_fmadd_ps(wv, _mm512_loadu_ps(xr + i), acc[r]);
@@ -240,11 +270,13 @@ void float_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_byt
   if (i < k) {
     const __mmask16 mask = static_cast<__mmask16>((1u << (k - i)) - 1u);
     const __m512 wv = L::load_masked(w + i * L::kBytes, mask);
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const float* xr = reinterpret_cast<const float*>(x + r * x_row_bytes);
       acc[r] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, xr + i), acc[r]);
     }
   }
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) y[r * ldy] = _mm512_reduce_add_ps(acc[r]);
 }
 
@@ -276,16 +308,18 @@ void quantize_row_q8x32(const float* x, int64_t k, uint8_t* out) {
     const __m512 x0 = _mm512_loadu_ps(x + b * 32);
     const __m512 x1 = _mm512_loadu_ps(x + b * 32 + 16);
     const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const float d = amax / 127.0f;  // ggml's Q8_0 / Q8_1 rounding, see quantize_row_q8x32_ref
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     const __m512 vid = _mm512_set1_ps(id);
     const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));  // round to nearest even
     const __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * 32), _mm512_cvtsepi32_epi8(q0));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * 32 + 16), _mm512_cvtsepi32_epi8(q1));
     const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-    _mm256_storeu_ps(dvec + b * 8, _mm256_set1_ps(d));
-    _mm256_storeu_ps(svec + b * 8, _mm256_setr_ps(d * static_cast<float>(sum), 0, 0, 0, 0, 0, 0, 0));
+    const float d16 = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+    const float s16 = _cvtsh_ss(_cvtss_sh(d * static_cast<float>(sum), _MM_FROUND_TO_NEAREST_INT));
+    _mm256_storeu_ps(dvec + b * 8, _mm256_set1_ps(d16));
+    _mm256_storeu_ps(svec + b * 8, _mm256_setr_ps(s16, 0, 0, 0, 0, 0, 0, 0));
   }
 }
 

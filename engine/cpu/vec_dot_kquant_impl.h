@@ -46,6 +46,7 @@ void k45_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
   constexpr int kBlockBytes = kFifthBit ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
   __m256 acc[NX];
   float acc_min[NX];
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) {
     acc[r] = _mm256_setzero_ps();
     acc_min[r] = 0.0f;
@@ -77,6 +78,7 @@ void k45_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
         q[2 * g + 1] = _mm256_or_si256(q[2 * g + 1], _mm256_slli_epi16(b1, 4));
       }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const BlockQ8K* a = reinterpret_cast<const BlockQ8K*>(x + r * x_row_bytes) + i;
       __m256i sumi = _mm256_setzero_si256();
@@ -90,6 +92,7 @@ void k45_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
       acc_min[r] += a->d * dmin * static_cast<float>(summ);
     }
   }
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) y[r * ldy] = hsum_ps_256(acc[r]) - acc_min[r];
 }
 
@@ -99,6 +102,7 @@ void q6k_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
                int64_t ldy) {
   const int64_t nb = k / kQkK;
   __m256 acc[NX];
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) acc[r] = _mm256_setzero_ps();
   const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
   for (int64_t i = 0; i < nb; ++i) {
@@ -121,6 +125,7 @@ void q6k_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
             _mm256_set_m128i(_mm_set1_epi16(b->scales[s + 1]), _mm_set1_epi16(b->scales[s]));
       }
     }
+    #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
       const BlockQ8K* a = reinterpret_cast<const BlockQ8K*>(x + r * x_row_bytes) + i;
       __m256i sumi = _mm256_setzero_si256();
@@ -134,6 +139,7 @@ void q6k_micro(int64_t k, const uint8_t* w, const uint8_t* x, size_t x_row_bytes
       acc[r] = _mm256_add_ps(acc[r], _mm256_setr_ps(a->d * d * total, 0, 0, 0, 0, 0, 0, 0));
     }
   }
+  #pragma GCC unroll 8
   for (int r = 0; r < NX; ++r) y[r * ldy] = hsum_ps_256(acc[r]);
 }
 

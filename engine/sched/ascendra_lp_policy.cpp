@@ -108,11 +108,29 @@ StepPlan AscendraLpPolicy::schedule(SchedulerState& state, double now) {
     budget = continue_prefills(state, plan, budget, cap_s, now);
     admit_prompts(state, plan, budget, cap_s, now);
   }
-  if (options_.offload) {
-    const double batch_s = predict_or_zero(model_, BatchShape::from_plan(plan));
-    for (Request* req : monitor_.select(state.waiting(), batch_s, now)) state.offload(*req);
-  }
+  if (options_.offload) offload_at_risk(state, plan, now);
   return plan;
+}
+
+void AscendraLpPolicy::offload_at_risk(SchedulerState& state, const StepPlan& plan, double now) {
+  const double batch_s = predict_or_zero(model_, BatchShape::from_plan(plan));
+  if (!options_.queue_margin) {
+    for (Request* req : monitor_.select(state.waiting(), batch_s, now)) state.offload(*req);
+    return;
+  }
+  // The next iteration carries the running decodes (this plan's, one token further) and the
+  // prompts in admission order.
+  BatchShape decodes;
+  for (const Request* req : state.running()) {
+    if (!req->in_prefill()) decodes.add_decode(req->num_computed + 1);
+  }
+  const HopelessPlace place =
+      options_.hopeless == HopelessOrder::kPaper ? HopelessPlace::kFirst : HopelessPlace::kLast;
+  std::vector<Request*> ranked;
+  for (const RankedRequest& r : rank_waiting(state.waiting(), model_, options_.value, place, now)) {
+    ranked.push_back(r.request);
+  }
+  for (Request* req : monitor_.select_by_queue(ranked, decodes, batch_s, now)) state.offload(*req);
 }
 
 std::unique_ptr<Policy> make_ascendra_lp_policy(const PolicyContext& context) {

@@ -40,6 +40,8 @@ class AscendraLpPolicy final : public Policy {
                             double now);
   /// Packs waiting prompts by urgency into `budget` tokens (and `cap_s` seconds).
   void admit_prompts(SchedulerState& state, StepPlan& plan, int32_t budget, double cap_s, double now);
+  /// Step 4: the risk monitor's offloads (full-batch margin, or the queue margin extension).
+  void offload_at_risk(SchedulerState& state, const StepPlan& plan, double now);
   /// Tokens of a chunk of `req` that keep the plan within cap_s (0 if none or not worth it).
   int32_t chunk_within_cap(const Request& req, const BatchShape& shape, int32_t max_tokens,
                            double cap_s, double now) const;

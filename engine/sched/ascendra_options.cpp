@@ -45,6 +45,12 @@ Status apply_option(AscendraOptions& o, std::string_view key, std::string_view v
     else return invalid_argument("ascendra option hopeless: expected paper or demote, got '" + std::string(v) + "'");
     return Status::ok();
   }
+  if (key == "margin") {
+    if (v == "full") o.queue_margin = false;
+    else if (v == "queue") o.queue_margin = true;
+    else return invalid_argument("ascendra option margin: expected full or queue, got '" + std::string(v) + "'");
+    return Status::ok();
+  }
   if (key == "dispatch") {
     if (v == "rr" || v == "round-robin") o.dispatch = LpDispatch::kRoundRobin;
     else if (v == "delay") o.dispatch = LpDispatch::kPredictedDelay;
@@ -65,7 +71,7 @@ Status apply_option(AscendraOptions& o, std::string_view key, std::string_view v
   if (key == "admission") return set_bool(o.admission);
   if (key == "migration") return set_bool(o.migration);
   return invalid_argument("unknown ascendra option '" + std::string(key) +
-                          "' (known: value, hopeless, offload, margin_scale, margin_ms, ticket, "
+                          "' (known: value, hopeless, offload, margin_scale, margin_ms, margin, ticket, "
                           "tbt_budget, dispatch, hp_aware, admission, migration)");
 }
 
@@ -98,6 +104,7 @@ std::string ascendra_options_to_string(const AscendraOptions& o) {
     << ",hopeless=" << (o.hopeless == HopelessOrder::kPaper ? "paper" : "demote")
     << ",offload=" << o.offload << ",margin_scale=" << o.margin_scale;
   if (o.margin_s >= 0.0) s << ",margin_ms=" << o.margin_s * 1000.0;
+  s << ",margin=" << (o.queue_margin ? "queue" : "full");
   s << ",ticket=" << o.ticket << ",tbt_budget=" << o.tbt_budget
     << ",dispatch=" << (o.dispatch == LpDispatch::kRoundRobin ? "rr" : "delay")
     << ",hp_aware=" << o.hp_aware << ",admission=" << o.admission << ",migration=" << o.migration;

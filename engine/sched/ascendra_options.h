@@ -8,6 +8,8 @@
 //   offload=1|0            proactive offload of at-risk LP requests (0 = ablation)
 //   margin_scale=F         offload margin = F * predicted full-batch time (default 1)
 //   margin_ms=N            explicit offload margin, overrides margin_scale
+//   margin=full|queue      full: the paper's rule with a full-batch margin; queue (extension):
+//                          predict the next LP batch that would carry the request instead
 //   ticket=1|0             ticket entry of new requests straight to HP
 //   tbt_budget=1|0         extension: cap each LP iteration at the tightest decode's TBT slack
 //   dispatch=rr|delay      LP dispatch: round-robin (paper) or least predicted delay (extension)
@@ -32,6 +34,7 @@ struct AscendraOptions {
   bool offload = true;
   double margin_scale = 1.0;
   double margin_s = -1.0;   // < 0: derived from the performance model
+  bool queue_margin = false;  // margin=queue
   bool ticket = true;
   bool tbt_budget = false;
   LpDispatch dispatch = LpDispatch::kRoundRobin;

@@ -109,6 +109,10 @@ void SimRun::submit(size_t index, double now) {
   req->ttft_slo_s = a.ttft_slo_s;
   req->tbt_slo_s = a.tbt_slo_s;
   req->priority = a.priority;
+  if (Status admitted = dispatcher_->admit(*req, view(), now); !admitted.is_ok()) {
+    result_.records[index].error = admitted.to_string();  // rejected at arrival: a failed record
+    return;
+  }
   const size_t target = dispatcher_->route(*req, view(), now);
   ASC_CHECK(target < slots_.size());
   Status s = slots_[target].instance->submit(std::move(req));

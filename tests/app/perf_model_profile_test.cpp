@@ -36,8 +36,10 @@ TEST(PerfModelProfile, HeldOutMapeBelowTenPercentOnTheCpuBackend) {
   auto result = app::profile_cpu_model(**model, 2, size_t{128} << 20, ProfileGrid::quick());
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("CPU profile (quick grid, %.1f s): %zu train + %zu held-out batches, held-out MAPE %.1f%%\n",
-              secs, result->train.size(), result->holdout.size(), 100.0 * result->holdout_mape);
+  std::printf("CPU profile (quick grid, %.1f s): %zu train + %zu held-out batches, held-out MAPE %.1f%% "
+              "(measurement noise: median spread of repeats %.1f%%)\n",
+              secs, result->train.size(), result->holdout.size(), 100.0 * result->holdout_mape,
+              100.0 * result->repeat_spread);
   for (BatchKind k : {BatchKind::kPrefill, BatchKind::kDecode, BatchKind::kMixed}) {
     size_t n = 0;
     const double held = holdout_mape_of(*result, k, n);

@@ -33,18 +33,19 @@ constexpr size_t kKvBytes = size_t{128} << 20;
 SchedulerConfig scheduler_config() {
   SchedulerConfig c;
   c.max_seqs = 16;
-  c.max_batch_tokens = 256;
-  c.chunk_size = 256;
+  c.max_batch_tokens = 128;
+  c.chunk_size = 128;
   return c;
 }
 
-// A profile grid covering what this workload produces (chunks <= 256, <= 16 decodes, short contexts).
+// A profile grid covering what this workload produces (chunks <= 128, <= 16 decodes, short contexts).
 ProfileGrid workload_grid() {
   ProfileGrid g = ProfileGrid::quick();
   g.num_prefill = 16;
   g.num_decode = 16;
   g.num_mixed = 16;
-  g.max_context = 320;
+  g.max_batch_tokens = 128;
+  g.max_context = 192;
   return g;
 }
 
@@ -52,12 +53,12 @@ StatusOr<std::vector<workload::WorkloadRequest>> scaled_workload(double qps) {
   auto trace = workload::read_trace(kTrace);
   if (!trace.is_ok()) return trace.status();
   workload::WorkloadOptions w;
-  w.num_requests = 24;
+  w.num_requests = 20;
   w.rate_qps = qps;
   w.seed = 7;
-  w.length_scale = 0.1;
-  w.max_prompt_tokens = 192;
-  w.max_output_tokens = 32;
+  w.length_scale = 0.05;
+  w.max_prompt_tokens = 128;
+  w.max_output_tokens = 24;
   auto reqs = workload::build_workload(*trace, w);
   if (reqs.is_ok()) {
     for (auto& r : *reqs) r.output_tokens = std::max(r.output_tokens, 4);  // TPOT needs >= 2 tokens
@@ -103,6 +104,29 @@ void print_report(const char* what, const Report& r) {
               r.itl.p99_ms, r.duration_s);
 }
 
+// A moderate rate: half the rate at which this machine serves the workload's requests one by one.
+StatusOr<std::vector<workload::WorkloadRequest>> moderate_workload(const PerfModel& perf, double& qps) {
+  auto reqs = scaled_workload(1.0);
+  if (!reqs.is_ok()) return reqs.status();
+  double busy_s = 0.0;
+  for (const auto& r : *reqs) {
+    busy_s += perf.predict_prefill_s(r.prompt_tokens) + (r.output_tokens - 1) * perf.predict_decode_s(2, r.prompt_tokens);
+  }
+  qps = 0.5 * static_cast<double>(reqs->size()) / busy_s;
+  return scaled_workload(qps);
+}
+
+StatusOr<SimResult> simulate_workload(const PerfModel& perf, const std::vector<workload::WorkloadRequest>& reqs,
+                                      int32_t num_blocks) {
+  std::vector<SimArrival> arrivals;
+  for (const auto& r : reqs) arrivals.push_back({r.id, r.arrival_s, r.prompt_tokens, r.output_tokens, 0.0, 0.0, 0});
+  SimConfig config;
+  config.policy = "sarathi";
+  config.scheduler = scheduler_config();
+  config.num_kv_blocks = num_blocks;
+  return simulate(perf, config, arrivals);
+}
+
 TEST(SimVsEngine, MedianTtftAndMeanTpotAgreeWithinFifteenPercent) {
   if (!std::filesystem::exists(kModel)) GTEST_SKIP() << "model absent: " << kModel << " (scripts/fetch-models.sh)";
   if (!std::filesystem::exists(kTrace)) GTEST_SKIP() << "traces folder absent: " << kTrace;
@@ -117,14 +141,8 @@ TEST(SimVsEngine, MedianTtftAndMeanTpotAgreeWithinFifteenPercent) {
   const double profile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const PerfModel& perf = profile->model;
   std::printf("profile: %.1f s, held-out MAPE %.1f%%\n", profile_s, 100.0 * profile->holdout_mape);
-
-  // A moderate rate: ~40% of the rate at which this machine can serve the mean request alone.
-  auto reqs = scaled_workload(1.0);
-  ASSERT_TRUE(reqs.is_ok()) << reqs.status().to_string();
-  double busy_s = 0.0;
-  for (const auto& r : *reqs) busy_s += perf.predict_prefill_s(r.prompt_tokens) + (r.output_tokens - 1) * perf.predict_decode_s(2, r.prompt_tokens);
-  const double qps = 0.4 * static_cast<double>(reqs->size()) / busy_s;
-  reqs = scaled_workload(qps);
+  double qps = 0.0;
+  auto reqs = moderate_workload(perf, qps);
   ASSERT_TRUE(reqs.is_ok()) << reqs.status().to_string();
 
   PolicyContext pctx;
@@ -139,21 +157,14 @@ TEST(SimVsEngine, MedianTtftAndMeanTpotAgreeWithinFifteenPercent) {
   Instance inst(std::move(*backend), std::move(*policy), icfg, &perf);
   const std::vector<RequestRecord> real = run_on_wall_clock(inst, *reqs, vocab);
   ASSERT_EQ(real.size(), reqs->size());
-
-  std::vector<SimArrival> arrivals;
-  for (const auto& r : *reqs) arrivals.push_back({r.id, r.arrival_s, r.prompt_tokens, r.output_tokens, 0.0, 0.0, 0});
-  SimConfig scfg;
-  scfg.policy = "sarathi";
-  scfg.scheduler = sched;
-  scfg.num_kv_blocks = num_blocks;
-  auto sim = simulate(perf, scfg, arrivals);
+  auto sim = simulate_workload(perf, *reqs, num_blocks);
   ASSERT_TRUE(sim.is_ok()) << sim.status().to_string();
 
   double real_end = 0.0;
   for (const RequestRecord& r : real) real_end = std::max(real_end, r.token_times_s.empty() ? 0.0 : r.token_times_s.back());
   const Report real_report = compute_report(real, real_end);
   const Report sim_report = compute_report(sim->records, sim->end_time_s);
-  std::printf("%zu requests at %.2f req/s (azure conv, lengths x0.1, prompts <= 192, outputs 4..32), sarathi:\n",
+  std::printf("%zu requests at %.2f req/s (azure conv, lengths x0.05, prompts <= 128, outputs 4..24), sarathi:\n",
               reqs->size(), qps);
   print_report("cpu engine", real_report);
   print_report("simulator", sim_report);

@@ -70,8 +70,10 @@ TEST(AscendraFuzz, NoRequestLostDuplicatedOrFinishedTwice) {
       {"tbt_budget=1,dispatch=delay", 700},
       {"hopeless=demote,value=sjf,ticket=0", 0},
       {"tbt_budget=1,margin_scale=0.3", 400},
+      {"migration=1,tbt_budget=1", 700},
+      {"migration=1,margin=queue,hp_aware=1", 0},
   };
-  int64_t total_offloads = 0;
+  int64_t total_offloads = 0, total_migrations = 0;
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     const auto arrivals = random_arrivals(seed, 300, 25.0);
     for (const Variant& v : variants) {
@@ -87,9 +89,11 @@ TEST(AscendraFuzz, NoRequestLostDuplicatedOrFinishedTwice) {
                                std::to_string(v.kv_blocks);
       check_invariants(arrivals, *res, what);
       total_offloads += res->num_offloads;
+      for (const RequestRecord& r : res->records) total_migrations += r.num_migrations;
     }
   }
   EXPECT_GT(total_offloads, 0) << "the workloads must exercise offloading";
+  EXPECT_GT(total_migrations, 0) << "the workloads must exercise migration";
 }
 
 // The same input gives the same decisions (the virtual clock makes the simulation a function).
@@ -103,6 +107,38 @@ TEST(AscendraFuzz, Deterministic) {
   ASSERT_TRUE(a.is_ok() && b.is_ok());
   EXPECT_EQ(a->num_offloads, b->num_offloads);
   for (size_t i = 0; i < arrivals.size(); ++i) EXPECT_EQ(a->records[i].token_times_s, b->records[i].token_times_s);
+}
+
+}  // namespace
+}  // namespace asc
+
+namespace asc {
+namespace {
+
+// Admission control under overload: some arrivals are rejected with a clear reason, none of them is
+// also served, every other request completes.
+TEST(AscendraFuzz, AdmissionControlRejectsAtArrivalAndServesTheRest) {
+  auto arrivals = random_arrivals(5, 400, 40.0);
+  for (SimArrival& a : arrivals) a.num_prompt_tokens = 3000 + a.num_prompt_tokens;  // far past capacity
+  SimConfig cfg;
+  cfg.policy = "ascendra";
+  cfg.pools = *PoolSpec::parse("low:2,high:1");
+  cfg.policy_options = "admission=1";
+  auto res = simulate(testing::a100_model(), cfg, arrivals);
+  ASSERT_TRUE(res.is_ok());
+  int rejected = 0;
+  for (const RequestRecord& r : res->records) {
+    if (r.success) {
+      EXPECT_FALSE(r.token_times_s.empty());
+      continue;
+    }
+    ++rejected;
+    EXPECT_NE(r.error.find("cannot meet the TTFT objective"), std::string::npos) << r.error;
+    EXPECT_TRUE(r.token_times_s.empty());
+    EXPECT_GT(r.ttft_slo_s, 0.0);
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_LT(rejected, 400);
 }
 
 }  // namespace

@@ -135,15 +135,20 @@ TEST(QuantizeActivations, Q8x32LayoutAndError) {
   const float* dvec = q8x32_dvec(q.data(), k);
   const float* svec = q8x32_svec(q.data(), k);
   for (int64_t b = 0; b < k / kQk; ++b) {
+    // ggml's rounding: d = amax / 127 and s = d * sum(q) are stored rounded to f16.
+    float amax = 0.0f;
+    for (int j = 0; j < kQk; ++j) amax = std::max(amax, std::fabs(x[b * kQk + j]));
+    const float d_exact = amax / 127.0f;
     const float d = dvec[b * 8];
     int sum = 0;
     for (int j = 0; j < kQk; ++j) {
-      EXPECT_NEAR(qs[b * kQk + j] * d, x[b * kQk + j], 0.5f * d * 1.0001f);
+      EXPECT_NEAR(qs[b * kQk + j] * d_exact, x[b * kQk + j], 0.5f * d_exact * 1.0001f);
       sum += qs[b * kQk + j];
     }
+    const float s = fp16_to_fp32(fp32_to_fp16(d_exact * static_cast<float>(sum)));
     for (int j = 0; j < 8; ++j) {
-      EXPECT_EQ(dvec[b * 8 + j], d);
-      EXPECT_EQ(svec[b * 8 + j], j == 0 ? d * static_cast<float>(sum) : 0.0f);
+      EXPECT_EQ(dvec[b * 8 + j], fp16_to_fp32(fp32_to_fp16(d_exact)));
+      EXPECT_EQ(svec[b * 8 + j], j == 0 ? s : 0.0f);
     }
   }
 }

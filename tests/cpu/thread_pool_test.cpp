@@ -9,7 +9,7 @@
 namespace asc::cpu {
 namespace {
 
-void expect_each_index_once(ThreadPool& pool, int64_t n, int64_t grain) {
+void expect_each_index_once(ThreadPool& pool, int64_t n, int64_t grain, int max_parts = 0) {
   std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
   std::atomic<int> max_index{-1};
   pool.parallel_for_chunked(n, grain, [&](int64_t begin, int64_t end, int t) {
@@ -21,7 +21,7 @@ void expect_each_index_once(ThreadPool& pool, int64_t n, int64_t grain) {
     int prev = max_index.load();
     while (t > prev && !max_index.compare_exchange_weak(prev, t)) {
     }
-  });
+  }, max_parts);
   for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << "index " << i;
 }
 
@@ -32,7 +32,20 @@ TEST(ThreadPool, EveryIndexExactlyOnce) {
     for (int64_t n : {1, 2, 3, 7, 64, 1000, 4097}) {
       expect_each_index_once(pool, n, 1);
       expect_each_index_once(pool, n, 16);
+      expect_each_index_once(pool, n, 16, 4 * threads);  // more parts than threads
     }
+  }
+}
+
+TEST(ThreadPool, LateWorkerDoesNotStallTheJob) {
+  // The first part to start blocks until another part has finished: with static one-part-per-thread
+  // scheduling and 2 parts this would only finish if both threads ran; with dynamic claiming the
+  // submitter can take both parts, so it must finish whatever the workers do. Many parts, 2 threads.
+  ThreadPool pool(2);
+  for (int rep = 0; rep < 50; ++rep) {
+    std::atomic<int64_t> total{0};
+    pool.parallel_for_chunked(64, 1, [&](int64_t b, int64_t e, int) { total += e - b; }, 16);
+    ASSERT_EQ(total.load(), 64);
   }
 }
 

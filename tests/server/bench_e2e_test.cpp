@@ -113,6 +113,16 @@ TEST(BenchE2eTest, UnreachableServerGivesFailedRecordsNotACrash) {
   }
 }
 
+TEST(BenchE2eTest, WaitsForHealthBeforeStarting) {
+  BenchTestServer server{std::chrono::milliseconds(1), std::chrono::milliseconds(1)};
+  BenchTarget t = target_for(server);
+  EXPECT_TRUE(wait_until_healthy(t, 10.0).is_ok());  // 503 twice, then 200
+  BenchTarget nobody;
+  ASSERT_TRUE(parse_bench_url("http://127.0.0.1:1", nobody).is_ok());
+  const Status st = wait_until_healthy(nobody, 0.3);
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+}
+
 std::string write_trace(const std::string& name) {
   const std::string path = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream out(path);

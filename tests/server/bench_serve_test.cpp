@@ -2,9 +2,13 @@
 // Skips with a message when either is absent. Small on purpose: 4 short requests.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -19,10 +23,24 @@ extern char** environ;
 namespace asc::server {
 namespace {
 
+// A port that was free a moment ago: bind a socket to port 0, read the port, close the socket.
+// (An httplib::Server would keep its listening socket open with SO_REUSEPORT, and the kernel would
+// then hand some of the bench's connections to that dead listener.)
 int free_port() {
-  httplib::Server probe;
-  const int port = probe.bind_to_any_port("127.0.0.1");
-  return port;  // released when `probe` goes out of scope
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
 }
 
 // Runs `ascendra serve` for the lifetime of the object.
@@ -56,7 +74,8 @@ bool wait_ready(int port, const ServeProcess& process, int seconds) {
   client.set_connection_timeout(1, 0);
   for (int i = 0; i < seconds * 4; ++i) {
     if (!process.running()) return false;
-    if (auto res = client.Get("/v1/models"); res && res->status == 200) return true;
+    // /health, not /v1/models: ascendra lists its model while the weights are still loading.
+    if (auto res = client.Get("/health"); res && res->status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return false;
@@ -69,8 +88,9 @@ TEST(BenchServeTest, CompletesShortRequestsAgainstAscendraServe) {
   if (!std::filesystem::exists(model)) GTEST_SKIP() << "model absent at " << model << " (scripts/fetch-models.sh)";
   const int port = free_port();
   ServeProcess serve(binary, model, port);
+  ASSERT_GT(port, 0);
   ASSERT_TRUE(serve.started());
-  ASSERT_TRUE(wait_ready(port, serve, 120)) << "ascendra serve did not answer GET /v1/models";
+  ASSERT_TRUE(wait_ready(port, serve, 120)) << "ascendra serve did not answer GET /health with 200";
   const std::string trace = (std::filesystem::temp_directory_path() / "asc_bench_serve_trace.csv").string();
   {
     std::ofstream out(trace);

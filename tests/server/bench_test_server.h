@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@ inline constexpr int kErrorMaxTokens = 7;
 inline constexpr int kDropMaxTokens = 9;
 inline constexpr int kMidErrorTokens = 11;
 inline constexpr int kChatOverhead = 12;
+inline constexpr int kLoadingHealthCalls = 2;  // GET /health answers 503 this many times first
 
 class BenchTestServer {
  public:
@@ -36,6 +38,11 @@ class BenchTestServer {
     server_.Get("/v1/models", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"object":"list","data":[{"id":"test-model","meta":{"n_vocab":5000}}]})",
                       "application/json");
+    });
+    server_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      const bool loading = health_calls_.fetch_add(1) < kLoadingHealthCalls;  // "loading" at first
+      res.status = loading ? 503 : 200;
+      res.set_content(loading ? R"({"status":"loading"})" : R"({"status":"ok"})", "application/json");
     });
     server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
       handle(req, res, /*chat=*/false);
@@ -156,6 +163,7 @@ class BenchTestServer {
   std::mutex mutex_;
   std::map<std::string, nlohmann::json> bodies_;
   std::map<std::string, Timeline> timelines_;
+  std::atomic<int> health_calls_{0};
 };
 
 }  // namespace asc::server::testing

@@ -85,7 +85,9 @@ TEST(HttpLoad, DisconnectAbortsTheRequestAndFreesItsBlocks) {
   do {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     e = scrape(server);
-  } while (e.sum("ascendra_client_disconnects_total") < 1 && std::chrono::steady_clock::now() < deadline);
+  } while ((e.sum("ascendra_client_disconnects_total") < 1 || e.sum("ascendra_requests_in_flight") > 0 ||
+            e.sum("ascendra_kv_blocks_used") > 0) &&
+           std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(e.sum("ascendra_client_disconnects_total"), 1);
   EXPECT_EQ(e.sum("ascendra_kv_blocks_used"), 0);
   EXPECT_EQ(e.sum("vllm:num_requests_running"), 0);
@@ -111,7 +113,7 @@ TEST(HttpLoad, SixtyFourConcurrentStreamsAreIndependent) {
       StreamResult s = post_stream(server.port(), chat ? "/v1/chat/completions" : "/v1/completions",
                                    chat ? chat_body(prompt, 12, true) : completion_body(prompt, 12, true));
       texts[i] = stream_text(s, &finishes[i]);
-      raw[i] = "status " + std::to_string(s.status) + ": " + s.raw.substr(0, 300);
+      raw[i] = "status " + std::to_string(s.status) + " " + s.error + ": " + s.raw.substr(0, 300);
     });
   }
   for (auto& t : threads) t.join();

@@ -3,11 +3,14 @@
 // Skips when the binary or the model is absent.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -25,15 +28,31 @@ using toy::post_stream;
 const std::string kBinary = std::string(ASC_BINARY_DIR) + "/ascendra";
 const std::string kModel = std::string(ASC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
+/// A port that was free a moment ago: bind a plain socket to port 0, read the port, close it.
+/// (An httplib::Server used as a probe would keep its listening socket open -- cpp-httplib 0.11
+/// never closes it without listen() -- and, with SO_REUSEPORT, steal connections meant for the
+/// server, or make the server's bind fail while the test polls the dead socket.)
 int free_port() {
-  httplib::Server probe;
-  int port = probe.bind_to_any_port("127.0.0.1");
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
   return port;
 }
 
 class ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> extra) {
+  /// Spawns the server and waits until /health says ready; false (with a failure) otherwise.
+  bool start(std::vector<std::string> extra) {
     port_ = free_port();
     std::vector<std::string> args = {kBinary, "serve", "-m", kModel, "--port", std::to_string(port_),
                                      "--threads", "2", "--ctx-size", "512", "--served-model-name", "smol"};
@@ -41,14 +60,27 @@ class ServeProcess {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ASSERT_EQ(posix_spawn(&pid_, kBinary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-    httplib::Client cli("127.0.0.1", port_);
-    for (int i = 0; i < 600; ++i) {  // up to 60 s to load
-      auto res = cli.Get("/health");
-      if (res && res->status == 200) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (posix_spawn(&pid_, kBinary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
+      ADD_FAILURE() << "cannot spawn " << kBinary;
+      return false;
     }
-    FAIL() << "server did not become ready";
+    httplib::Client cli("127.0.0.1", port_);
+    cli.set_connection_timeout(1, 0);
+    cli.set_read_timeout(2, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // model load
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto res = cli.Get("/health");
+      if (res && res->status == 200) return true;
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {  // it failed to start (bind, load): say so
+        pid_ = -1;
+        ADD_FAILURE() << "ascendra serve exited during start-up (status " << status << ")";
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "server did not become ready within 60 s";
+    return false;
   }
   ~ServeProcess() {
     if (pid_ > 0) {
@@ -109,7 +141,8 @@ std::string chat(const std::string& user, int max_tokens, bool stream) {
 TEST(ServeBinary, EndpointsStreamingAndSigterm) {
   std::string why;
   if (!prerequisites(why)) GTEST_SKIP() << why;
-  ServeProcess server({});
+  ServeProcess server;
+  ASSERT_TRUE(server.start({}));
   auto cli = server.client();
   auto models = cli.Get("/v1/models");
   ASSERT_TRUE(models && models->status == 200);
@@ -142,7 +175,8 @@ TEST(ServeBinary, EndpointsStreamingAndSigterm) {
 TEST(ServeBinary, SixtyFourConcurrentStreamsMatchSoloRuns) {
   std::string why;
   if (!prerequisites(why)) GTEST_SKIP() << why;
-  ServeProcess server({"--max-seqs", "64"});
+  ServeProcess server;
+  ASSERT_TRUE(server.start({"--max-seqs", "64"}));
   constexpr int kPrompts = 16, kClients = 64, kTokens = 8;
   std::vector<std::string> solo(kPrompts);
   for (int p = 0; p < kPrompts; ++p) {
@@ -165,7 +199,8 @@ TEST(ServeBinary, SixtyFourConcurrentStreamsMatchSoloRuns) {
 TEST(ServeBinary, DisconnectFreesKvBlocks) {
   std::string why;
   if (!prerequisites(why)) GTEST_SKIP() << why;
-  ServeProcess server({});
+  ServeProcess server;
+  ASSERT_TRUE(server.start({}));
   toy::StreamResult s = post_stream(server.port(), "/v1/completions",
                                     R"({"prompt":"Write a long story.","max_tokens":400,"ignore_eos":true,"stream":true})",
                                     {}, [](const toy::StreamResult& r) { return r.data.size() < 3; });

@@ -66,6 +66,7 @@ struct StreamResult {
   std::string content_type;
   std::vector<std::string> data;  // payloads of "data:" lines, in order ("[DONE]" included)
   std::string raw;
+  std::string error;  // transport error, when the request failed before a response
 };
 
 /// POSTs `body` and collects the SSE events. `keep_reading(events so far)` returning false closes
@@ -101,6 +102,7 @@ inline StreamResult post_stream(int port, const std::string& path, const std::st
   };
   auto res = cli.send(req);
   if (res && out.status == 0) out.status = res->status;
+  if (!res) out.error = httplib::to_string(res.error());
   return out;
 }
 

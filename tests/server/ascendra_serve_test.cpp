@@ -1,0 +1,283 @@
+// `ascendra serve --policy ascendra --pools low:1,high:1` as a real process on the default model:
+//   - bad --policy-options end start-up at once with one line on stderr and a non-zero exit;
+//   - a request the LP instance's risk monitor offloads to HP before it starts streams normally,
+//     its greedy output equals the same request's on a single sarathi instance, and /metrics counts
+//     the offload.
+// The offload is forced deterministically: --max-seqs 1 keeps the LP instance full with a first
+// request, --ttft-slo-ms 1 puts every waiting request at risk, ticket=0 keeps new requests off HP.
+// Skips when the binary or the model is absent.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace asc::server {
+namespace {
+
+using nlohmann::json;
+
+const std::string kBinary = std::string(ASC_BINARY_DIR) + "/ascendra";
+const std::string kModel = std::string(ASC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+bool prerequisites(std::string& why) {
+  if (!std::filesystem::exists(kBinary)) why = "no " + kBinary + " (build the ascendra target)";
+  else if (!std::filesystem::exists(kModel)) why = "no model " + kModel + " (scripts/fetch-models.sh)";
+  return why.empty();
+}
+
+/// A port that was free a moment ago: a raw socket bound to port 0, closed again.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// One `ascendra serve` process; its stderr goes to a temporary file.
+class ServeProcess {
+ public:
+  ServeProcess() {
+    log_ = (std::filesystem::temp_directory_path() /
+            ("ascendra_serve_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ".log"))
+               .string();
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    std::filesystem::remove(log_, ec);
+  }
+
+  bool spawn(const std::vector<std::string>& extra) {
+    port_ = free_port();
+    std::vector<std::string> args = {kBinary, "serve", "-m", kModel, "--port", std::to_string(port_),
+                                     "--ctx-size", "512", "--served-model-name", "smol"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int rc = posix_spawn(&pid_, kBinary.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) pid_ = -1;
+    return rc == 0;
+  }
+
+  /// Waits until GET /health answers 200; false (with the server's log) when it exits or times out.
+  bool wait_ready() {
+    httplib::Client cli("127.0.0.1", port_);
+    cli.set_connection_timeout(1, 0);
+    cli.set_read_timeout(2, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto res = cli.Get("/health");
+      if (res && res->status == 200) return true;
+      if (wait_exit(0) != kRunning) {
+        ADD_FAILURE() << "ascendra serve exited during start-up:\n" << stderr_text();
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "not ready within 90 s:\n" << stderr_text();
+    return false;
+  }
+
+  static constexpr int kRunning = -1000;
+  /// Exit status after waiting up to timeout_ms; kRunning while it runs, -1 when killed by a signal.
+  int wait_exit(int timeout_ms) {
+    for (int waited = 0;; waited += 10) {
+      int status = 0;
+      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      if (pid_ <= 0) return exit_status_;
+      if (waited >= timeout_ms) return kRunning;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  int port() const { return port_; }
+  std::string stderr_text() const { return read_file(log_); }
+
+ private:
+  static int& counter() {
+    static int n = 0;  // test-local sequence for log names (one test thread)
+    return n;
+  }
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_status_ = -1;
+  std::string log_;
+};
+
+struct Stream {
+  int status = 0;
+  std::vector<std::string> data;  // "data:" payloads in order, "[DONE]" included
+  std::string text;               // concatenated completion text
+  std::string finish_reason;
+};
+
+/// POSTs a streamed completion; `on_event` runs after every SSE event.
+Stream stream_completion(int port, const json& body, const std::function<void()>& on_event = nullptr) {
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_read_timeout(120, 0);
+  Stream out;
+  std::string buffer;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.response_handler = [&](const httplib::Response& res) {
+    out.status = res.status;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    buffer.append(data, n);
+    size_t end;
+    while ((end = buffer.find("\n\n")) != std::string::npos) {
+      std::string event = buffer.substr(0, end);
+      buffer.erase(0, end + 2);
+      if (event.rfind("data: ", 0) != 0) continue;
+      out.data.push_back(event.substr(6));
+      if (out.data.back() != "[DONE]") {
+        json chunk = json::parse(out.data.back());
+        const json& choice = chunk["choices"][0];
+        out.text += choice.value("text", "");
+        if (!choice["finish_reason"].is_null()) out.finish_reason = choice["finish_reason"];
+      }
+      if (on_event) on_event();
+    }
+    return true;
+  };
+  auto res = cli.send(req);
+  if (res && out.status == 0) out.status = res->status;
+  return out;
+}
+
+json completion(const std::string& prompt, int max_tokens, bool ignore_eos) {
+  return json{{"model", "smol"}, {"prompt", prompt}, {"max_tokens", max_tokens},
+              {"temperature", 0},  {"stream", true},   {"ignore_eos", ignore_eos}};
+}
+
+/// The value of an unlabelled counter in Prometheus text; -1 when absent.
+double counter_value(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1.0;
+}
+
+const char* const kPrompt = "The three primary colours of light are";
+constexpr int kMaxTokens = 24;
+
+TEST(AscendraServe, BadPolicyOptionsExitAtStartWithOneLine) {
+  std::string why;
+  if (!prerequisites(why)) GTEST_SKIP() << why;
+  ServeProcess server;
+  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--policy-options", "bogus=1"}));
+  const int status = server.wait_exit(20000);
+  ASSERT_NE(status, ServeProcess::kRunning) << "the server kept running with bad --policy-options";
+  EXPECT_GT(status, 0);
+  const std::string err = server.stderr_text();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("--policy-options"), std::string::npos) << err;
+  EXPECT_NE(err.find("bogus"), std::string::npos) << err;
+}
+
+TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
+  std::string why;
+  if (!prerequisites(why)) GTEST_SKIP() << why;
+  // Reference: the request alone on one sarathi instance with one compute thread (each ascendra
+  // instance below also gets one: --threads 2 over two instances).
+  Stream reference;
+  {
+    ServeProcess sarathi;
+    ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
+    ASSERT_TRUE(sarathi.wait_ready());
+    reference = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, false));
+    ASSERT_EQ(reference.status, 200);
+    ASSERT_FALSE(reference.text.empty());
+  }
+  ServeProcess server;
+  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
+                            "1", "--ttft-slo-ms", "1", "--policy-options", "ticket=0"}));
+  ASSERT_TRUE(server.wait_ready());
+  // A long request occupies the only LP sequence slot; once it streams, the next request can only
+  // wait on LP, where the risk monitor moves it to HP.
+  std::atomic<bool> first_streaming{false};
+  Stream occupant;
+  std::thread occupant_thread([&] {
+    occupant = stream_completion(server.port(), completion("Once upon a time", 160, true),
+                                 [&] { first_streaming.store(true); });
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!first_streaming.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(first_streaming.load()) << server.stderr_text();
+  Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, false));
+  occupant_thread.join();
+
+  httplib::Client cli("127.0.0.1", server.port());
+  auto metrics = cli.Get("/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  EXPECT_EQ(counter_value(metrics->body, "ascendra_offloads_total"), 1.0) << metrics->body;
+  EXPECT_EQ(counter_value(metrics->body, "ascendra_migrations_total"), 0.0) << metrics->body;
+
+  ASSERT_EQ(moved.status, 200);
+  ASSERT_FALSE(moved.data.empty());
+  EXPECT_EQ(moved.data.back(), "[DONE]");
+  EXPECT_EQ(moved.finish_reason, reference.finish_reason);
+  EXPECT_EQ(moved.text, reference.text);
+  EXPECT_EQ(moved.data.size(), reference.data.size());
+  EXPECT_EQ(occupant.status, 200);
+  EXPECT_EQ(occupant.finish_reason, "length");
+}
+
+}  // namespace
+}  // namespace asc::server
