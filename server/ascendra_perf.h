@@ -2,10 +2,11 @@
 // the risk monitor's margin (a predicted full batch) and offload decisions all read it.
 //   --profile FILE: a profile written by `ascendra profile -m MODEL --out FILE` (or a built-in
 //   profile name, load_perf_model()).
-//   no --profile: a short start-up pass on the CPU backend (startup_profile_grid(), ~1-2 s for a
-//   135M model on 2 cores: fewer, smaller batches than `profile --quick`, one timed run each), then
-//   every instance refines its own copy from its measured iterations (PerfModel::refine, in
-//   CoreInstanceDriver::step), so the coarse start-up fit converges while serving.
+//   no --profile: a short start-up pass on the CPU backend (startup_profile_grid(): 24 batches,
+//   fewer and smaller than `profile --quick`, one timed run each; 6 s measured for the 135M model
+//   on the shared, loaded 2-core machine), then every instance refines its own copy from its
+//   measured iterations (PerfModel::refine, in CoreInstanceDriver::step), so the coarse start-up
+//   fit converges while serving.
 #pragma once
 
 #include "engine/core/perf_model.h"

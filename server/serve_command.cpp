@@ -125,7 +125,7 @@ void register_serve(CLI::App& app) {
   sub->add_option("--policy-options", o.policy_options, "Ascendra options key=value,...");
   sub->add_option("--profile", o.profile,
                   "Ascendra performance model: a JSON from `ascendra profile -m MODEL --out FILE`. "
-                  "Without it a short start-up profile runs on the CPU backend (~1-2 s for a 135M "
+                  "Without it a short start-up profile runs on the CPU backend (24 small batches, a few seconds for a 135M "
                   "model) and each instance refines it online from its measured iterations");
   sub->add_option("--instances", o.instances, "Instances for vllm/sarathi (round robin)")->check(CLI::PositiveNumber);
   sub->add_option("--threads", o.threads, "Compute threads over all instances (0 = all cores)");

@@ -1,5 +1,5 @@
 // The paged-attention inner loop, written once over a small "Ops" policy (f16 row conversion, dot,
-// axpy, scale) and instantiated in each ISA translation unit with that unit's vector ops.
+// axpy, scale, round to f16) and instantiated in each ISA translation unit with that unit's ops.
 //
 // Include only from attention_kernels.cpp, attention_avx2.cpp and attention_avx512.cpp, and always
 // instantiate with an Ops type in an anonymous namespace: instantiations compiled with different ISA
@@ -23,7 +23,7 @@ struct HeadState {
 
 /// Online-softmax update of one head over the n positions of a block, one position at a time in
 /// llama.cpp's order: on a new max M' the accumulator is scaled by e^(M - M') (rounded to f16),
-/// then acc = f16(acc + e^(s - M') v) (fused multiply-add, rounded to f16); S = S * ms + vs.
+/// then acc = f16(acc + e^(s - M') v) (fused multiply-add, rounded to f16); S = fma(S, ms, vs).
 template <class Ops>
 void update_head(const float* scores, const float* v_rows, int32_t hd, int32_t n, HeadState& st,
                  float* acc) {
@@ -41,7 +41,7 @@ void update_head(const float* scores, const float* v_rows, int32_t hd, int32_t n
     }
     Ops::axpy(vs, v_rows + j * hd, acc, hd);
     Ops::round_f16(acc, hd);
-    st.sum = st.sum * ms + vs;
+    st.sum = std::fma(st.sum, ms, vs);  // llama.cpp's build contracts S * ms + vs
   }
 }
 

@@ -13,7 +13,8 @@ namespace asc::cpu {
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
   double sum_sq = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
+  // As ggml: float squares summed in double, the mean rounded to float.
+  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i] * x[i]);
   const float scale = 1.0f / std::sqrt(static_cast<float>(sum_sq / static_cast<double>(n)) + eps);
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }

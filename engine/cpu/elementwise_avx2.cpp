@@ -51,17 +51,19 @@ inline void store_partial(float* p, __m256 v, int64_t count) {
 }
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
-  __m256 acc = _mm256_setzero_ps();
+  // As ggml (and the scalar reference): float squares summed in double, the mean rounded to float.
+  __m256d acc = _mm256_setzero_pd();
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    acc = _mm256_fmadd_ps(v, v, acc);
+  for (; i < n; i += 8) {
+    const __m256 v = i + 8 <= n ? _mm256_loadu_ps(x + i) : load_partial(x + i, n - i, 0.0f);
+    const __m256 sq = _mm256_mul_ps(v, v);
+    acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(sq)));
+    acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(sq, 1)));
   }
-  if (i < n) {
-    const __m256 v = load_partial(x + i, n - i, 0.0f);
-    acc = _mm256_fmadd_ps(v, v, acc);
-  }
-  const float scale = 1.0f / __builtin_sqrtf(hsum(acc) / static_cast<float>(n) + eps);
+  __m128d s2 = _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+  s2 = _mm_add_sd(s2, _mm_unpackhi_pd(s2, s2));
+  const float mean = static_cast<float>(_mm_cvtsd_f64(s2) / static_cast<double>(n));
+  const float scale = 1.0f / __builtin_sqrtf(mean + eps);
   const __m256 vs = _mm256_set1_ps(scale);
   for (i = 0; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(weight + i)));

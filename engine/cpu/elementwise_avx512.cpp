@@ -37,12 +37,15 @@ inline __m512 exp_ps(__m512 x) {
 }
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {
-  __m512 acc = _mm512_setzero_ps();
+  // As ggml (and the scalar reference): float squares summed in double, the mean rounded to float.
+  __m512d acc = _mm512_setzero_pd();
   for (int64_t i = 0; i < n; i += 16) {
     const __m512 v = _mm512_maskz_loadu_ps(mask_for(n - i), x + i);
-    acc = _mm512_fmadd_ps(v, v, acc);
+    const __m512 sq = _mm512_mul_ps(v, v);
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(sq)));
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_extractf32x8_ps(sq, 1)));
   }
-  const float mean = _mm512_reduce_add_ps(acc) / static_cast<float>(n);
+  const float mean = static_cast<float>(_mm512_reduce_add_pd(acc) / static_cast<double>(n));
   const __m512 scale = _mm512_set1_ps(1.0f / __builtin_sqrtf(mean + eps));
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = mask_for(n - i);
@@ -51,12 +54,36 @@ void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* o
   }
 }
 
+/// exp with llama.cpp's AVX-512 numerics (its swiglu uses this; matching it bit for bit keeps greedy
+/// tokens identical): the published Arm optimized-routines expf scheme, n = round(x log2 e) by the
+/// 1.5 * 2^23 shift, r = x - n ln2 (ln2 in two parts), degree-5 polynomial p(r) evaluated as
+/// (c0 r + 1) + u ((c2 r + c1) + u (c4 r + c3)) with u = r^2, result p * 2^n; |n| > 192
+/// saturates to 0 or infinity.
+inline __m512 exp_ps_llama(__m512 x) {
+  const __m512 shift = _mm512_set1_ps(0x1.8p23f);
+  const __m512 z = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p+0f), shift);
+  const __m512 n = _mm512_sub_ps(z, shift);
+  const __m512 r_hi = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.62e4p-1f), x);
+  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.7f7d1cp-20f), r_hi);
+  const __m512 u = _mm512_mul_ps(r, r);
+  const __m512 hi = _mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), r, _mm512_set1_ps(0x1.573e2ep-5f));
+  const __m512 mid = _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), r, _mm512_set1_ps(0x1.fffdb6p-2f));
+  const __m512 lo = _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), r, _mm512_set1_ps(1.0f));
+  const __m512 p = _mm512_fmadd_ps(_mm512_fmadd_ps(hi, u, mid), u, lo);
+  const __m512 res = _mm512_scalef_ps(p, n);
+  const __mmask16 big = _mm512_cmp_ps_mask(_mm512_abs_ps(n), _mm512_set1_ps(192.0f), _CMP_GT_OQ);
+  if (big == 0) return res;
+  const __mmask16 neg = _mm512_cmp_ps_mask(n, _mm512_setzero_ps(), _CMP_LE_OQ);
+  const __m512 sat = _mm512_mask_blend_ps(neg, _mm512_set1_ps(__builtin_inff()), _mm512_setzero_ps());
+  return _mm512_mask_blend_ps(big, res, sat);
+}
+
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   const __m512 one = _mm512_set1_ps(1.0f);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = mask_for(n - i);
     const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
-    const __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    const __m512 e = exp_ps_llama(_mm512_sub_ps(_mm512_setzero_ps(), g));
     const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, e));
     _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
   }

@@ -93,6 +93,10 @@ LlamaForward::LlamaForward(const Model& model, const KernelTable& table, int32_t
     bk_.push_back(l.bk ? to_f32(*l.bk) : std::vector<float>());
     bv_.push_back(l.bv ? to_f32(*l.bv) : std::vector<float>());
   }
+  // Rotate with llama.cpp's float angles where its recurrence applies, so greedy tokens match it.
+  const std::vector<float> factors = w.rope_freqs ? to_f32(*w.rope_freqs) : std::vector<float>();
+  std::optional<FloatRopeAngles> angles = float_rope_angles(model.spec(), factors);
+  if (angles) rope_.use_float_angles(std::move(*angles));
   reserve(max_batch_tokens);
 }
 

@@ -44,6 +44,18 @@ StatusOr<std::vector<double>> rope_frequencies(const ModelSpec& spec,
   return inv_freq;
 }
 
+std::optional<FloatRopeAngles> float_rope_angles(const ModelSpec& spec,
+                                                 std::span<const float> freq_factors) {
+  const int32_t rope_dim = spec.rope_dim > 0 ? spec.rope_dim : spec.head_dim;
+  const RopeScalingType type = spec.rope_scaling.type;
+  if (type != RopeScalingType::kNone && type != RopeScalingType::kLinear) return std::nullopt;
+  FloatRopeAngles a;
+  a.theta_scale = std::pow(spec.rope_theta, -2.0f / static_cast<float>(rope_dim));
+  if (type == RopeScalingType::kLinear) a.freq_scale = 1.0f / spec.rope_scaling.factor;
+  a.freq_factors.assign(freq_factors.begin(), freq_factors.end());
+  return a;
+}
+
 RopeTable::RopeTable(int32_t head_dim, RopeLayout layout, std::vector<double> inv_freq)
     : head_dim_(head_dim),
       half_(static_cast<int32_t>(inv_freq.size())),
@@ -58,6 +70,10 @@ void RopeTable::prepare(ThreadPool& pool, std::span<const int32_t> positions) {
   sin_.resize(static_cast<size_t>(num_tokens_ * half_));
   pool.parallel_for(num_tokens_, [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
+      if (float_angles_) {
+        float_angles(positions[static_cast<size_t>(t)], t);
+        continue;
+      }
       for (int64_t i = 0; i < half_; ++i) {
         const double angle = positions[static_cast<size_t>(t)] * inv_freq_[static_cast<size_t>(i)];
         cos_[static_cast<size_t>(t * half_ + i)] = static_cast<float>(std::cos(angle));
@@ -65,6 +81,18 @@ void RopeTable::prepare(ThreadPool& pool, std::span<const int32_t> positions) {
       }
     }
   });
+}
+
+void RopeTable::float_angles(int32_t pos, int64_t token) {
+  const FloatRopeAngles& a = *float_angles_;
+  float theta = static_cast<float>(pos);
+  for (int64_t i = 0; i < half_; ++i) {
+    const float ff = a.freq_factors.empty() ? 1.0f : a.freq_factors[static_cast<size_t>(i)];
+    const float angle = a.freq_scale * (theta / ff);
+    cos_[static_cast<size_t>(token * half_ + i)] = std::cos(angle);
+    sin_[static_cast<size_t>(token * half_ + i)] = std::sin(angle);
+    theta *= a.theta_scale;
+  }
 }
 
 void RopeTable::rotate_token(float* x, int32_t num_heads, int64_t token) const {
@@ -79,8 +107,9 @@ void RopeTable::rotate_token(float* x, int32_t num_heads, int64_t token) const {
       float* b = a + offset;
       const float x0 = *a;
       const float x1 = *b;
-      *a = x0 * c[i] - x1 * s[i];
-      *b = x0 * s[i] + x1 * c[i];
+      // Fused as llama.cpp's build (-march=native, contracted) computes them.
+      *a = std::fma(x0, c[i], -(x1 * s[i]));
+      *b = std::fma(x0, s[i], x1 * c[i]);
     }
   }
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -22,10 +23,27 @@ namespace asc::cpu {
 StatusOr<std::vector<double>> rope_frequencies(const ModelSpec& spec,
                                                std::span<const float> freq_factors);
 
+/// llama.cpp's float angle recurrence (used instead of inv_freq so rotations match it bit for bit):
+/// theta_0 = pos, theta_{i+1} = theta_i * theta_scale in float, angle_i = freq_scale *
+/// (theta_i / freq_factors[i]), cos/sin in float. theta_scale = powf(rope_theta, -2 / rope_dim).
+struct FloatRopeAngles {
+  float theta_scale = 0.0f;
+  float freq_scale = 1.0f;           // 1 / linear scaling factor
+  std::vector<float> freq_factors;   // [rope_dim / 2] or empty (all 1)
+};
+
+/// The float recurrence for a spec, or std::nullopt where it does not apply (llama3 scaling without
+/// rope_freqs, YaRN): the caller keeps the double inv_freq angles then.
+std::optional<FloatRopeAngles> float_rope_angles(const ModelSpec& spec,
+                                                 std::span<const float> freq_factors);
+
 class RopeTable {
  public:
   /// inv_freq: [rope_dim / 2]; rope_dim <= head_dim, both even.
   RopeTable(int32_t head_dim, RopeLayout layout, std::vector<double> inv_freq);
+
+  /// Switches prepare() to llama.cpp's float angle recurrence (see FloatRopeAngles).
+  void use_float_angles(FloatRopeAngles angles) { float_angles_ = std::move(angles); }
 
   /// Computes cos/sin of every pair for each token's position: positions [num_tokens].
   void prepare(ThreadPool& pool, std::span<const int32_t> positions);
@@ -36,11 +54,13 @@ class RopeTable {
 
  private:
   void rotate_token(float* x, int32_t num_heads, int64_t token) const;
+  void float_angles(int32_t pos, int64_t token);  // fills cos_/sin_ of one token
 
   int32_t head_dim_;
   int32_t half_;                  // rope_dim / 2: pairs rotated per head
   RopeLayout layout_;
   std::vector<double> inv_freq_;  // [half]
+  std::optional<FloatRopeAngles> float_angles_;
   int64_t num_tokens_ = 0;
   std::vector<float> cos_;        // [num_tokens, half]
   std::vector<float> sin_;        // [num_tokens, half]

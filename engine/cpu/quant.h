@@ -14,6 +14,7 @@
 //     int8  qs[k]          quantized values, block b = qs[32b, 32b + 32)
 //     float dvec[nb * 8]   block scale d_b repeated 8 times (one 256-bit vector per block)
 //     float svec[nb * 8]   {d_b * sum(qs of block b), 0, 0, 0, 0, 0, 0, 0}
+//   d_b and the block sum are rounded to f16 (values kept as floats), as in ggml's Q8_0 / Q8_1.
 //   so SIMD kernels load per-block scales and sums directly as vectors, without broadcasts.
 //   Q8_K (for K-quant weights): ggml's layout, blocks of 256 with a float scale and 16 sums.
 #pragma once

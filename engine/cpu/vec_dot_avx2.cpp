@@ -5,7 +5,8 @@
 // vpmaddubsw (pairs to int16) and vpmaddwd (to int32). Q4 weights are unsigned nibbles (no int16
 // saturation: 2 * 15 * 127 fits); Q8_0 weights use the sign trick |w| x sign(x, w) so products stay
 // below 2 * 128 * 127. Per block and activation row:
-//   acc += float(isum) * dx * dw + wm * sx   (wm = -8 dw for Q4_0, m for Q4_1, 0 for Q8_0)
+//   acc8 = fma(dw * dx, float(isum8), acc8)   (8 lanes of 4-element sums, ggml's order)
+// and the offset terms wm * sx (wm = -8 dw for Q4_0, m for Q4_1) summed apart in block order.
 // A micro-tile covers 2 weight rows x 4 activation rows. Internal linkage only (AVX2 flags).
 #include <immintrin.h>
 
@@ -50,6 +51,11 @@ struct Q4_0Weight {
     w.m = _mm256_mul_ps(w.d, _mm256_set1_ps(-8.0f));
     return w;
   }
+  static float offset(const uint8_t* b) {  // weight offset multiplying the activation block sum
+    uint16_t d;
+    std::memcpy(&d, b, 2);
+    return -8.0f * half_to_float(d);
+  }
 };
 struct Q4_1Weight {
   static constexpr int kBlockBytes = 20;
@@ -64,6 +70,11 @@ struct Q4_1Weight {
     w.d = _mm256_set1_ps(half_to_float(d));
     w.m = _mm256_set1_ps(half_to_float(m));
     return w;
+  }
+  static float offset(const uint8_t* b) {
+    uint16_t m;
+    std::memcpy(&m, b + 2, 2);
+    return half_to_float(m);
   }
 };
 struct Q8_0Weight {
@@ -112,11 +123,8 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
       #pragma GCC unroll 8
       for (int c = 0; c < NW; ++c) {
         const __m256i xs_signed = W::kSigned ? _mm256_sign_epi8(xv, wb[c].sign) : xv;
-        const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(dot_u8_s8(wb[c].q, xs_signed)), dx);
-        acc[c][r] = _mm256_fmadd_ps(t, wb[c].d, acc[c][r]);
-        if constexpr (W::kHasMin) {
-          acc[c][r] = _mm256_fmadd_ps(wb[c].m, _mm256_loadu_ps(xs[r] + b * 8), acc[c][r]);
-        }
+        const __m256 dd = _mm256_mul_ps(wb[c].d, dx);  // exact: f16 x f16
+        acc[c][r] = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dot_u8_s8(wb[c].q, xs_signed)), acc[c][r]);
       }
     }
   }
@@ -124,9 +132,14 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
   for (int c = 0; c < NW; ++c) {
     #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
+      float summs = 0.0f;
+      if constexpr (W::kHasMin) {
+        const uint8_t* wc = w + c * w_row_bytes;
+        for (int64_t b = 0; b < nb; ++b) summs += W::offset(wc + b * W::kBlockBytes) * xs[r][b * 8];
+      }
       const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[c][r]), _mm256_extractf128_ps(acc[c][r], 1));
       const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-      y[r * ldy + c] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+      y[r * ldy + c] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2))) + summs;
     }
   }
 }

@@ -2,9 +2,10 @@
 // weights (F32, F16, BF16), activation quantization to Q8x32, and the attention vector primitives.
 //
 // Q4/Q8 design: one zmm holds two weight blocks (64 elements) as unsigned bytes, multiplied with
-// signed Q8 activations by vpdpbusd into 16 int32 lanes (8 per block). Per block pair and activation
-// row: acc += float(isum) * dx * dw + wm * sx, with dx/sx loaded pre-broadcast from the Q8x32 row
-// (see quant.h). Signed weights are made unsigned by an offset folded into wm:
+// signed Q8 activations by vpdpbusd into 16 int32 lanes (8 per block). Per block and activation row,
+// in ggml's order (so results match llama.cpp bit for bit): acc8 = fma(dw * dx, float(isum8), acc8)
+// for block b then b + 1, and the offset terms wm * sx summed apart in block order, with dx/sx from
+// the Q8x32 row (see quant.h). Signed weights are made unsigned by an offset wm:
 //   Q4_0: q - 8   -> wm = -8 dw          Q8_0: signed, computed as |q| x (x negated where q < 0)
 //   Q4_1: d q + m -> wm = m
 // A micro-tile covers 2 weight rows x 8 (or fewer) activation rows: each unpacked weight pair feeds
@@ -27,6 +28,14 @@ namespace asc::cpu {
 namespace {
 
 inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+/// ggml's hsum_float_8: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
+inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
 
 /// Two floats broadcast to the low and high 8 lanes.
 inline __m512 pair_broadcast(float lo, float hi) {
@@ -54,6 +63,11 @@ struct WeightPair {
 struct Q4_0Weight {
   static constexpr int kBlockBytes = 18;
   static constexpr bool kSigned = false;
+  static float offset(const uint8_t* b) {  // weight offset multiplying the activation block sum
+    uint16_t d16;
+    std::memcpy(&d16, b, 2);
+    return -8.0f * half_to_float(d16);
+  }
   static WeightPair load_pair(const uint8_t* b) {
     WeightPair p;
     uint16_t d0, d1;
@@ -64,19 +78,16 @@ struct Q4_0Weight {
     p.m = _mm512_mul_ps(p.d, _mm512_set1_ps(-8.0f));
     return p;
   }
-  static float block_dot(const uint8_t* b, const int8_t* xq, float dx, float sx) {
-    uint16_t d16;
-    std::memcpy(&d16, b, 2);
-    int isum = 0;
-    for (int j = 0; j < 16; ++j) isum += (b[2 + j] & 0xF) * xq[j] + (b[2 + j] >> 4) * xq[j + 16];
-    const float d = half_to_float(d16);
-    return static_cast<float>(isum) * dx * d + (-8.0f * d) * sx;
-  }
 };
 
 struct Q4_1Weight {
   static constexpr int kBlockBytes = 20;
   static constexpr bool kSigned = false;
+  static float offset(const uint8_t* b) {
+    uint16_t m16;
+    std::memcpy(&m16, b + 2, 2);
+    return half_to_float(m16);
+  }
   static WeightPair load_pair(const uint8_t* b) {
     WeightPair p;
     uint32_t dm0, dm1;  // (d, m) as two f16 each
@@ -88,14 +99,6 @@ struct Q4_1Weight {
     p.m = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3), f512);
     p.q = unpack_nibble_pair(b + 4, b + kBlockBytes + 4);
     return p;
-  }
-  static float block_dot(const uint8_t* b, const int8_t* xq, float dx, float sx) {
-    uint16_t d16, m16;
-    std::memcpy(&d16, b, 2);
-    std::memcpy(&m16, b + 2, 2);
-    int isum = 0;
-    for (int j = 0; j < 16; ++j) isum += (b[4 + j] & 0xF) * xq[j] + (b[4 + j] >> 4) * xq[j + 16];
-    return static_cast<float>(isum) * dx * half_to_float(d16) + half_to_float(m16) * sx;
   }
 };
 
@@ -118,17 +121,6 @@ struct Q8_0Weight {
     p.m = _mm512_setzero_ps();
     return p;
   }
-  static float block_dot(const uint8_t* b, const int8_t* xq, float dx, float sx) {
-    uint16_t d16;
-    std::memcpy(&d16, b, 2);
-    // Written as (q + 128) * x - 128 * x: GCC 12 vectorises a signed x signed byte dot product
-    // with vpdpbusd (unsigned x signed) under AVX-512 VNNI flags, which is wrong for negative q.
-    int isum = 0;
-    for (int j = 0; j < 32; ++j) {
-      isum += static_cast<int>(static_cast<uint8_t>(b[2 + j] ^ 0x80)) * xq[j] - 128 * xq[j];
-    }
-    return static_cast<float>(isum) * dx * half_to_float(d16);
-  }
 };
 
 /// One micro-tile: NW weight rows x NX activation rows over the whole row length k.
@@ -146,35 +138,45 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
     xd[r] = reinterpret_cast<const float*>(row + k);
     xs[r] = xd[r] + nb * 8;
   }
-  __m512 acc[NW][NX];
+  __m256 acc[NW][NX];
   #pragma GCC unroll 8
   for (int c = 0; c < NW; ++c) {
     #pragma GCC unroll 8
-    for (int r = 0; r < NX; ++r) acc[c][r] = _mm512_setzero_ps();
+    for (int r = 0; r < NX; ++r) acc[c][r] = _mm256_setzero_ps();
   }
-  int64_t b = 0;
-  for (; b + 1 < nb; b += 2) {
+  // ggml's order (vec_dot_q4_1_q8_1 / q8_0_q8_0): 8 lanes of 4-element integer sums per block,
+  // acc8 = fma(dw * dx, lanes, acc8) block after block; offset terms summed apart in block order.
+  alignas(64) uint8_t tail[NW][2 * W::kBlockBytes];  // odd block count: last block + a zero block
+  for (int64_t b = 0; b < nb; b += 2) {
     WeightPair pw[NW];
     #pragma GCC unroll 8
-    for (int c = 0; c < NW; ++c) pw[c] = W::load_pair(w + c * w_row_bytes + b * W::kBlockBytes);
+    for (int c = 0; c < NW; ++c) {
+      const uint8_t* wb = w + c * w_row_bytes + b * W::kBlockBytes;
+      if (b + 1 == nb) {  // the zero block (d = 0) adds exact zeros
+        std::memcpy(tail[c], wb, W::kBlockBytes);
+        std::memset(tail[c] + W::kBlockBytes, 0, W::kBlockBytes);
+        wb = tail[c];
+      }
+      pw[c] = W::load_pair(wb);
+    }
     #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
+      // Past the last block these loads read the row's scale area (finite), times zero weights.
       const __m512i xv = _mm512_loadu_si512(xq[r] + b * 32);
       const __m512 dx = _mm512_loadu_ps(xd[r] + b * 8);
-      const __m512 sx = _mm512_loadu_ps(xs[r] + b * 8);
       #pragma GCC unroll 8
       for (int c = 0; c < NW; ++c) {
+        __m512i isum;
         if constexpr (W::kSigned) {
           const __m512i xs_c = _mm512_mask_sub_epi8(xv, pw[c].neg, _mm512_setzero_si512(), xv);
-          const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xs_c);
-          const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), dx);
-          acc[c][r] = _mm512_fmadd_ps(t, pw[c].d, acc[c][r]);
+          isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xs_c);
         } else {
-          const __m512i isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xv);
-          const __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), dx);
-          acc[c][r] = _mm512_fmadd_ps(t, pw[c].d, acc[c][r]);
-          acc[c][r] = _mm512_fmadd_ps(pw[c].m, sx, acc[c][r]);
+          isum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), pw[c].q, xv);
         }
+        const __m512 f = _mm512_cvtepi32_ps(isum);
+        const __m512 dd = _mm512_mul_ps(pw[c].d, dx);  // exact: f16 x f16
+        acc[c][r] = _mm256_fmadd_ps(_mm512_castps512_ps256(dd), _mm512_castps512_ps256(f), acc[c][r]);
+        acc[c][r] = _mm256_fmadd_ps(_mm512_extractf32x8_ps(dd, 1), _mm512_extractf32x8_ps(f, 1), acc[c][r]);
       }
     }
   }
@@ -182,12 +184,12 @@ void q32_micro(int64_t k, const uint8_t* w, size_t w_row_bytes, const uint8_t* x
   for (int c = 0; c < NW; ++c) {
     #pragma GCC unroll 8
     for (int r = 0; r < NX; ++r) {
-      float v = _mm512_reduce_add_ps(acc[c][r]);
-      if (b < nb) {  // odd block count: last block in scalar
-        v += W::block_dot(w + c * w_row_bytes + b * W::kBlockBytes, xq[r] + b * 32, xd[r][b * 8],
-                          xs[r][b * 8]);
+      float summs = 0.0f;
+      if constexpr (!W::kSigned) {
+        const uint8_t* wc = w + c * w_row_bytes;
+        for (int64_t i = 0; i < nb; ++i) summs += W::offset(wc + i * W::kBlockBytes) * xs[r][i * 8];
       }
-      y[r * ldy + c] = v;
+      y[r * ldy + c] = hsum8(acc[c][r]) + summs;
     }
   }
 }

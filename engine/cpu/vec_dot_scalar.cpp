@@ -1,6 +1,7 @@
 // Scalar reference kernels: the oracle every SIMD kernel is tested against, and the fallback on
 // CPUs without AVX2. Integer dot products are computed exactly per block, then scaled in fp32, in
 // the same order of operations as the SIMD kernels (so they agree to rounding).
+#include <cmath>
 #include <cstring>
 
 #include "engine/cpu/elementwise.h"
@@ -15,51 +16,62 @@ namespace {
 
 // ---- Row dot products: weight row (DType) x activation row (ActFormat) ----
 
-float dot_q4_0_row(int64_t k, const uint8_t* w, const uint8_t* x) {
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(w);
+// ggml's order for 32-element blocks (vec_dot_q4_1_q8_1 / q8_0_q8_0 on x86): lane l of a block is
+// the integer dot of elements [4l, 4l + 4); acc[l] = fma(dw * dx, lane, acc[l]) block after block;
+// the weight offset terms (Q4_0: -8 dw, Q4_1: m) times the activation block sums are summed apart in
+// block order; result = ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)) + offsets.
+float hsum8(const float* a) { return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])); }
+
+int q4_value(const uint8_t* qs, int e) { return e < 16 ? (qs[e] & 0xF) : (qs[e - 16] >> 4); }
+
+template <class Block, bool kOffsetIsMin>
+float dot_q4_row(int64_t k, const uint8_t* w, const uint8_t* x) {
+  const Block* b = reinterpret_cast<const Block*>(w);
   const int8_t* qs = q8x32_qs(x);
   const float* dvec = q8x32_dvec(x, k);
   const float* svec = q8x32_svec(x, k);
-  float acc = 0.0f;
+  float acc[8] = {};
+  float summs = 0.0f;
   for (int64_t i = 0; i < k / kQk; ++i) {
-    int isum = 0;
-    for (int j = 0; j < kQk / 2; ++j) {
-      isum += (b[i].qs[j] & 0xF) * qs[i * kQk + j] + (b[i].qs[j] >> 4) * qs[i * kQk + j + 16];
-    }
     const float d = fp16_to_fp32(b[i].d);
-    acc += static_cast<float>(isum) * dvec[i * 8] * d + (-8.0f * d) * svec[i * 8];
+    for (int l = 0; l < 8; ++l) {
+      int lane = 0;
+      for (int e = 4 * l; e < 4 * l + 4; ++e) lane += q4_value(b[i].qs, e) * qs[i * kQk + e];
+      acc[l] = std::fma(d * dvec[i * 8], static_cast<float>(lane), acc[l]);
+    }
+    float offset;
+    if constexpr (kOffsetIsMin) {
+      offset = fp16_to_fp32(b[i].m);
+    } else {
+      offset = -8.0f * d;
+    }
+    summs += offset * svec[i * 8];
   }
-  return acc;
+  return hsum8(acc) + summs;
+}
+
+float dot_q4_0_row(int64_t k, const uint8_t* w, const uint8_t* x) {
+  return dot_q4_row<BlockQ4_0, false>(k, w, x);
 }
 
 float dot_q4_1_row(int64_t k, const uint8_t* w, const uint8_t* x) {
-  const BlockQ4_1* b = reinterpret_cast<const BlockQ4_1*>(w);
-  const int8_t* qs = q8x32_qs(x);
-  const float* dvec = q8x32_dvec(x, k);
-  const float* svec = q8x32_svec(x, k);
-  float acc = 0.0f;
-  for (int64_t i = 0; i < k / kQk; ++i) {
-    int isum = 0;
-    for (int j = 0; j < kQk / 2; ++j) {
-      isum += (b[i].qs[j] & 0xF) * qs[i * kQk + j] + (b[i].qs[j] >> 4) * qs[i * kQk + j + 16];
-    }
-    acc += static_cast<float>(isum) * dvec[i * 8] * fp16_to_fp32(b[i].d) +
-           fp16_to_fp32(b[i].m) * svec[i * 8];
-  }
-  return acc;
+  return dot_q4_row<BlockQ4_1, true>(k, w, x);
 }
 
 float dot_q8_0_row(int64_t k, const uint8_t* w, const uint8_t* x) {
   const BlockQ8_0* b = reinterpret_cast<const BlockQ8_0*>(w);
   const int8_t* qs = q8x32_qs(x);
   const float* dvec = q8x32_dvec(x, k);
-  float acc = 0.0f;
+  float acc[8] = {};
   for (int64_t i = 0; i < k / kQk; ++i) {
-    int isum = 0;
-    for (int j = 0; j < kQk; ++j) isum += b[i].qs[j] * qs[i * kQk + j];
-    acc += static_cast<float>(isum) * dvec[i * 8] * fp16_to_fp32(b[i].d);
+    const float d = fp16_to_fp32(b[i].d) * dvec[i * 8];
+    for (int l = 0; l < 8; ++l) {
+      int lane = 0;
+      for (int e = 4 * l; e < 4 * l + 4; ++e) lane += b[i].qs[e] * qs[i * kQk + e];
+      acc[l] = std::fma(d, static_cast<float>(lane), acc[l]);
+    }
   }
-  return acc;
+  return hsum8(acc);
 }
 
 float dot_q4_k_row(int64_t k, const uint8_t* w, const uint8_t* x) {

@@ -24,7 +24,8 @@ struct Sequence {
 
 float round_f16(float x) { return fp16_to_fp32(fp32_to_fp16(x)); }
 
-/// Naive causal GQA attention of token p of a sequence, K/V rounded to f16 like the storage.
+/// Naive causal GQA attention of token p of a sequence in double, K/V rounded to f16 like the
+/// storage and Q rounded to f16 like the kernel (llama.cpp's CPU flash attention does the same).
 std::vector<float> naive_attention(const Sequence& s, int32_t p, int32_t num_heads, int32_t kv_heads,
                                    int32_t hd) {
   std::vector<float> out(static_cast<size_t>(num_heads) * hd);
@@ -36,7 +37,7 @@ std::vector<float> naive_attention(const Sequence& s, int32_t p, int32_t num_hea
     for (int32_t j = 0; j <= p; ++j) {
       double dot = 0;
       for (int32_t d = 0; d < hd; ++d) {
-        dot += double(s.q[(size_t(p) * num_heads + h) * hd + d]) *
+        dot += double(round_f16(s.q[(size_t(p) * num_heads + h) * hd + d])) *
                round_f16(s.k[(size_t(j) * kv_heads + kh) * hd + d]);
       }
       w[j] = dot / std::sqrt(double(hd));
@@ -107,7 +108,8 @@ void run_case(IsaLevel isa, int32_t num_heads, int32_t kv_heads, int32_t hd, int
         const std::vector<float> ref = naive_attention(seqs[r], rows[r].start_pos + i, num_heads, kv_heads, hd);
         const float* got = out.data() + size_t(rows[r].first_token + i) * num_heads * hd;
         for (size_t e = 0; e < ref.size(); ++e) {
-          ASSERT_NEAR(got[e], ref[e], 2e-4f + 2e-4f * std::fabs(ref[e]))
+          // The kernel keeps its V accumulator in f16 (as llama.cpp does): a few f16 ulps.
+          ASSERT_NEAR(got[e], ref[e], 4e-3f + 4e-3f * std::fabs(ref[e]))
               << "isa " << isa_name(isa) << " row " << r << " token " << i << " elem " << e;
         }
       }

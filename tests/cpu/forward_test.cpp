@@ -2,6 +2,8 @@
 // each sequence the logits it gets alone; RoPE table vs elementwise.h's rope().
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <optional>
 #include <random>
 
 #include "engine/cpu/llama_forward_rope.h"
@@ -106,6 +108,36 @@ TEST(Forward, RopeTableMatchesReferenceRope) {
     }
     for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], ref[i], 1e-5f) << i;
   }
+}
+
+TEST(Forward, RopeTableFloatAnglesFollowLlamaCppRecurrence) {
+  std::mt19937 rng(6);
+  std::normal_distribution<float> dist;
+  const int32_t heads = 2, hd = 64;
+  const std::vector<int32_t> positions = {0, 1, 17, 500};
+  ModelSpec spec;
+  spec.head_dim = hd;
+  spec.rope_theta = 100000.0f;
+  std::optional<FloatRopeAngles> angles = float_rope_angles(spec, {});
+  ASSERT_TRUE(angles.has_value());
+  EXPECT_EQ(angles->theta_scale, std::pow(100000.0f, -2.0f / 64.0f));
+  StatusOr<std::vector<double>> freq = rope_frequencies(spec, {});
+  ASSERT_TRUE(freq.is_ok());
+  RopeTable table(hd, RopeLayout::kNormal, *freq);
+  table.use_float_angles(*angles);
+  ThreadPool pool(1);
+  std::vector<float> x(positions.size() * heads * hd);
+  for (float& v : x) v = dist(rng);
+  std::vector<float> ref = x;
+  table.prepare(pool, positions);
+  table.apply(pool, x.data(), heads);
+  for (size_t t = 0; t < positions.size(); ++t) {
+    rope(ref.data() + t * heads * hd, heads, hd, positions[t], spec.rope_theta, 1.0f, RopeLayout::kNormal);
+  }
+  // Float angles differ from the double ones by float rounding only (grows with the position).
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], ref[i], 2e-4f) << i;
+  spec.rope_scaling.type = RopeScalingType::kYarn;
+  EXPECT_FALSE(float_rope_angles(spec, {}).has_value());
 }
 
 TEST(Forward, RopeFrequenciesApplyFactorsAndScaling) {

@@ -15,8 +15,7 @@ namespace asc::cpu {
 namespace {
 
 constexpr int32_t kCompareTokens = 32;
-constexpr size_t kPrefixTokens = 3;
-constexpr int32_t kChatPrefixTokens = 12;
+constexpr int32_t kChatTokens = 32;
 
 nlohmann::json load_reference() {
   std::ifstream in(std::string(ASC_SOURCE_DIR) + "/tests/golden/smollm2_reference.json");
@@ -69,25 +68,19 @@ TEST(Golden, GreedyTokensMatchLlamaCpp) {
     for (size_t j = 0; j < which.size(); ++j) seqs[which[j]].tokens.push_back(r->tokens[j]);
   }
   int matched = 0;
-  int prefix_matched = 0;
   for (const GoldenSequence& s : seqs) {
     const std::vector<int32_t> got(s.tokens.begin() + s.prompt_len, s.tokens.end());
     size_t agree = 0;
     while (agree < s.expected.size() && got[agree] == s.expected[agree]) ++agree;
     const bool ok = agree == s.expected.size();
     matched += ok ? 1 : 0;
-    prefix_matched += agree >= std::min<size_t>(kPrefixTokens, s.expected.size()) ? 1 : 0;
     std::printf("%-16s prompt %3d tokens: %2zu/%2zu greedy tokens agree%s\n", s.name.c_str(),
                 s.prompt_len, agree, s.expected.size(), ok ? "" : "  <-- diverges");
   }
   std::printf("golden agreement: %d/%zu prompts identical for the first %d tokens\n", matched,
               seqs.size(), kCompareTokens);
-  // The target is 90% identical over 32 tokens; today the remaining divergences are near-ties
-  // flipped by llama.cpp's lower-precision numerics (f16 activation scales in Q8_1, f16 Q and f16
-  // V accumulation in its CPU flash attention). Guard what holds: every prompt starts identically
-  // and at least a third stay identical for all 32 tokens.
-  EXPECT_GE(prefix_matched * 10, static_cast<int>(seqs.size()) * 9);
-  EXPECT_GE(matched * 3, static_cast<int>(seqs.size()));
+  // Requirement: at least 90% of the prompts identical to llama.cpp for the first 32 tokens.
+  EXPECT_GE(matched * 10, static_cast<int>(seqs.size()) * 9);
 }
 
 TEST(Golden, ChatAnswerToCapitalOfFrance) {
@@ -107,16 +100,18 @@ TEST(Golden, ChatAnswerToCapitalOfFrance) {
   EXPECT_EQ(seq, ref["chat"]["prompt_ids"].get<std::vector<int32_t>>());
   const auto prompt_len = static_cast<int32_t>(seq.size());
   auto backend = testing::make_backend(model, 8);
-  const std::vector<int32_t> blocks = testing::block_range(0, prompt_len + 24);
-  testing::greedy_extend(*backend, seq, 0, kChatPrefixTokens + 4, blocks);
+  std::vector<int32_t> expected = ref["chat"]["greedy_ids"].get<std::vector<int32_t>>();
+  expected.resize(std::min<size_t>(expected.size(), kChatTokens));  // llama.cpp may stop at EOS
+  const auto n_expected = static_cast<int32_t>(expected.size());
+  const std::vector<int32_t> blocks = testing::block_range(0, prompt_len + n_expected + 1);
+  testing::greedy_extend(*backend, seq, 0, n_expected, blocks);
   const std::vector<int32_t> answer(seq.begin() + prompt_len, seq.end());
   const std::string text = (*tok)->decode(answer);
   std::printf("chat answer: %s\n", text.c_str());
-  // SmolLM2-135M Q4_1 does not answer "Paris" greedily: llama.cpp's own answer starts
-  // "L'Etoile, la Marseillaise, la femme au roi". We require the same opening as llama.cpp.
-  std::vector<int32_t> expected = ref["chat"]["greedy_ids"].get<std::vector<int32_t>>();
-  expected.resize(kChatPrefixTokens);
-  EXPECT_EQ(std::vector<int32_t>(answer.begin(), answer.begin() + kChatPrefixTokens), expected)
+  // SmolLM2-135M Q4_1 does not answer "Paris" greedily: llama.cpp's own answer (default SmolLM2
+  // system prompt) starts "L'Etoile, la Marseillaise, la femme au roi". We require its tokens.
+  ASSERT_GE(answer.size(), expected.size());
+  EXPECT_EQ(std::vector<int32_t>(answer.begin(), answer.begin() + n_expected), expected)
       << "llama.cpp answered: " << ref["chat"]["greedy_text"].get<std::string>();
 }
 

@@ -139,7 +139,6 @@ TEST(QuantizeActivations, Q8x32LayoutAndError) {
     float amax = 0.0f;
     for (int j = 0; j < kQk; ++j) amax = std::max(amax, std::fabs(x[b * kQk + j]));
     const float d_exact = amax / 127.0f;
-    const float d = dvec[b * 8];
     int sum = 0;
     for (int j = 0; j < kQk; ++j) {
       EXPECT_NEAR(qs[b * kQk + j] * d_exact, x[b * kQk + j], 0.5f * d_exact * 1.0001f);
