@@ -73,13 +73,7 @@ StepPlan AscendraHpPolicy::schedule(SchedulerState& state, double now) {
   }
   StepPlan plan = prefill_batch(state, now);
   if (!plan.empty()) return plan;
-  add_running_decodes(state, plan, now);
-  // Running requests still in prefill (attached without KV, or chunked under the cap) finish whole.
-  for (Request* req : state.running()) {
-    if (!req->in_prefill()) continue;
-    if (!state.ensure_blocks(*req, req->num_tokens())) continue;
-    state.add_prefill(plan, *req, req->num_uncomputed(), now);
-  }
+  add_decode_iteration(state, plan, now);
   return plan;
 }
 

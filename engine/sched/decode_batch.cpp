@@ -33,4 +33,13 @@ int32_t admission_watermark_blocks(const SchedulerState& state) {
   return state.blocks().num_blocks() / 100;
 }
 
+void add_decode_iteration(SchedulerState& state, StepPlan& plan, double now) {
+  add_running_decodes(state, plan, now);
+  for (Request* req : state.running()) {
+    if (!req->in_prefill()) continue;
+    if (!state.ensure_blocks(*req, req->num_tokens())) continue;
+    state.add_prefill(plan, *req, req->num_uncomputed(), now);
+  }
+}
+
 }  // namespace asc

@@ -15,6 +15,11 @@ namespace asc {
 /// policy chunks them). Returns the number of rows added.
 int32_t add_running_decodes(SchedulerState& state, StepPlan& plan, double now);
 
+/// The decode-only iteration of a prefill-first policy (vllm, ascendra HP): every running decode
+/// (add_running_decodes), then running requests still in prefill -- attached without KV, or chunked
+/// earlier -- finish their prompt whole when their blocks can be had.
+void add_decode_iteration(SchedulerState& state, StepPlan& plan, double now);
+
 /// Free blocks kept in reserve when admitting new prompts (1% of the pool, as vLLM's watermark),
 /// so that admission does not immediately force preemption of running decodes.
 int32_t admission_watermark_blocks(const SchedulerState& state);

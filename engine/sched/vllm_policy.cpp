@@ -23,13 +23,7 @@ StepPlan VllmPolicy::schedule(SchedulerState& state, double now) {
     tokens += n;
   }
   if (!plan.empty()) return plan;
-  add_running_decodes(state, plan, now);
-  // Running requests still in prefill (attached without KV elsewhere) finish it whole here.
-  for (Request* req : state.running()) {
-    if (!req->in_prefill()) continue;
-    if (!state.ensure_blocks(*req, req->num_tokens())) continue;
-    state.add_prefill(plan, *req, req->num_uncomputed(), now);
-  }
+  add_decode_iteration(state, plan, now);
   return plan;
 }
 
