@@ -273,8 +273,10 @@ TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   ASSERT_FALSE(moved.data.empty());
   EXPECT_EQ(moved.data.back(), "[DONE]");
   EXPECT_EQ(moved.finish_reason, reference.finish_reason);
+  // Same content without a gap or a duplicate: the text is compared whole. The number of SSE events
+  // is not compared: the server coalesces the tokens that reached a stream's channel between two
+  // writes into one chunk, so the event count depends on timing.
   EXPECT_EQ(moved.text, reference.text);
-  EXPECT_EQ(moved.data.size(), reference.data.size());
   EXPECT_EQ(occupant.status, 200);
   EXPECT_EQ(occupant.finish_reason, "length");
 }
