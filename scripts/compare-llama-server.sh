@@ -11,6 +11,7 @@
 #   PARALLEL [4] (llama-server slots)  CTX [8192] (llama-server total context)
 #   ASCENDRA [build/ascendra, else the newest build*/ascendra]   PORT_LLAMA [18081]  PORT_ASC [18082]
 #   SERVE_ARGS [] extra arguments for `ascendra serve`
+#   LLAMA_BIN [] a directory holding a llama-server binary to use instead of building one
 #   LLAMA_ARGS [--no-repack] extra arguments for llama-server. --no-repack keeps ggml off its AMX
 #     repacked kernels: with GGML_NATIVE on an AMX-capable CPU whose kernel/VM does not grant AMX
 #     tile state (this sandbox), llama-server dies with SIGILL in tinygemm_kernel_amx at warm-up.
@@ -87,7 +88,8 @@ if [ "$only" != "ascendra" ]; then
     [ "$i" -eq 0 ] && echo "waiting for the running llama.cpp build..." >&2
     sleep 5
   done
-  bin="$("$root/scripts/build-llama-cpp.sh" | tail -n 1)"
+  if [ -n "${LLAMA_BIN:-}" ]; then bin="$LLAMA_BIN"
+  else bin="$("$root/scripts/build-llama-cpp.sh" | tail -n 1)"; fi
   # shellcheck disable=SC2086
   "$bin/llama-server" -m "$MODEL" --host 127.0.0.1 --port "$PORT_LLAMA" --threads "$THREADS" \
     --parallel "$PARALLEL" -c "$CTX" ${LLAMA_ARGS---no-repack} > "$out/llama-server.log" 2>&1 &

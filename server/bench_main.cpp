@@ -1,6 +1,8 @@
 // `ascendra bench` orchestration: trace -> workload per rate -> load run -> report / sweep.
 // Design note: the same seed drives every rate of a sweep, so each rate sends the same requests
-// (same rows, same prompt tokens) on a compressed or stretched schedule; only the load changes.
+// (same rows, same lengths) on a compressed or stretched schedule; only the load changes. The
+// prompt *contents* differ per rate: a server with a prompt cache (llama-server's cache_prompt,
+// vLLM's prefix caching) would otherwise serve every rate after the first from its cache.
 #include <unistd.h>
 
 #include <cmath>
@@ -221,7 +223,9 @@ int run_bench(const BenchOptions& o) {
   std::vector<SweepRun> runs;
   nlohmann::json client = nlohmann::json::array();
   std::string csv = "qps," + per_request_csv_header();
-  for (double rate : s.rates) {
+  for (size_t rate_index = 0; rate_index < s.rates.size(); ++rate_index) {
+    const double rate = s.rates[rate_index];
+    const PromptFactory prompts = s.prompts->salted(rate_index);
     StatusOr<std::vector<workload::WorkloadRequest>> w =
         workload::build_workload(s.trace, workload_options(o, o.replay_timestamps ? 1.0 : rate));
     if (!w) {
@@ -231,7 +235,7 @@ int run_bench(const BenchOptions& o) {
     const double qps = o.replay_timestamps ? offered_rate(*w) : rate;
     BenchRunConfig config{s.target, o.max_concurrency, o.progress && isatty(STDERR_FILENO) == 1,
                           "qps " + std::to_string(qps).substr(0, 6)};
-    BenchRunResult r = run_bench_workload(config, *w, *s.prompts);
+    BenchRunResult r = run_bench_workload(config, *w, prompts);
     SweepRun run{qps, compute_report(r.records, r.duration_s)};
     char title[64];
     std::snprintf(title, sizeof(title), "Serving Benchmark Result (%.3f req/s)", qps);

@@ -62,6 +62,12 @@ std::string PromptFactory::words(uint64_t request_id, int32_t num_words) const {
   return text;
 }
 
+PromptFactory PromptFactory::salted(uint64_t salt) const {
+  PromptFactory copy = *this;
+  copy.seed_ = request_seed(seed_ ^ 0xa0761d6478bd642fULL, salt);
+  return copy;
+}
+
 void PromptFactory::set_tokenizer(std::shared_ptr<const Tokenizer> tokenizer) {
   tokenizer_ = std::move(tokenizer);
   if (tokenizer_ != nullptr && tokenizer_->vocab_size() > 0) {

@@ -58,6 +58,9 @@ class PromptFactory {
   int32_t first_token_id() const { return first_id_; }
   int32_t end_token_id() const { return end_id_; }
   const ChatCalibration& calibration() const { return calibration_; }
+  /// The same factory with its prompt contents drawn from another stream (`salt`): lengths and
+  /// calibration are unchanged, every prompt's tokens differ.
+  PromptFactory salted(uint64_t salt) const;
 
  private:
   uint64_t seed_;

@@ -95,6 +95,20 @@ TEST(BenchPromptTest, TokenIdsAreDeterministicAndInTheSafeRange) {
   }
 }
 
+TEST(BenchPromptTest, SaltedFactoriesKeepLengthsButNotContents) {
+  // Each rate of a sweep uses its own salt so servers with prompt caches gain nothing from the
+  // previous rate's identical prompts.
+  const PromptFactory f(42, 49152, ChatCalibration{});
+  const PromptFactory r0 = f.salted(0);
+  const PromptFactory r1 = f.salted(1);
+  EXPECT_EQ(r0.token_ids(3, 200), f.salted(0).token_ids(3, 200));
+  EXPECT_NE(r0.token_ids(3, 200), r1.token_ids(3, 200));
+  EXPECT_NE(r0.token_ids(3, 200), f.token_ids(3, 200));
+  EXPECT_EQ(r1.token_ids(3, 200).size(), 200u);
+  EXPECT_NE(r0.words(5, 50), r1.words(5, 50));
+  EXPECT_EQ(r1.first_token_id(), f.first_token_id());
+}
+
 TEST(BenchPromptTest, ChatTextFollowsTheCalibration) {
   const ChatCalibration c = fit_chat_calibration(16, 28, 80, 92);  // 1 token/word, overhead 12
   EXPECT_TRUE(c.measured);
