@@ -6,6 +6,11 @@
       (sweep JSON with a "runs" array; a single-rate JSON becomes one point), with the 90% line.
   scripts/plot-bench.py --cdf a.csv b.csv ... --out cdf.png [--qps Q]
       TTFT and TPOT CDFs from --per-request CSV files (optionally only the rows of rate Q).
+  scripts/plot-bench.py --slo a.json b.json ... --out slo.png
+      SLO attainment (strict dashed) against SLO scale at a fixed rate, one line per JSON file of
+      the form {"slo_runs": [{"slo_scale": s, "slo_attainment": a, "strict_slo_attainment": b}]}
+      (scripts/eval-sim.sh writes them).
+  --title T puts a title on any of the plots.
 
 matplotlib is installed on first use into a virtual environment under .cache/plot-venv, and the
 script re-executes itself there.
@@ -49,7 +54,37 @@ def sweep_points(path):
             [100.0 * r.get("strict_slo_attainment", 0.0) for r in runs], data.get("capacity_qps_90"))
 
 
-def plot_sweeps(paths, out):
+def slo_points(path):
+    with open(path) as f:
+        runs = sorted(json.load(f)["slo_runs"], key=lambda r: r["slo_scale"])
+    return ([r["slo_scale"] for r in runs], [100.0 * r["slo_attainment"] for r in runs],
+            [100.0 * r.get("strict_slo_attainment", 0.0) for r in runs])
+
+
+def plot_slo(paths, out, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for path in paths:
+        scale, att, strict = slo_points(path)
+        line, = ax.plot(scale, att, marker="o", label=label_of(path))
+        ax.plot(scale, strict, linestyle="--", color=line.get_color(), alpha=0.6)
+    ax.axhline(90.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("SLO scale (x TTFT and TBT objectives)")
+    ax.set_ylabel("SLO attainment (%)  [dashed: strict]")
+    ax.set_ylim(0, 102)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print(out)
+
+
+def plot_sweeps(paths, out, title=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -64,7 +99,9 @@ def plot_sweeps(paths, out):
     ax.set_ylabel("SLO attainment (%)  [dashed: strict]")
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print(out)
@@ -109,14 +146,18 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sweep", nargs="+", help="sweep or report JSON files")
     p.add_argument("--cdf", nargs="+", help="--per-request CSV files")
+    p.add_argument("--slo", nargs="+", help="SLO-scale JSON files (see above)")
+    p.add_argument("--title", help="plot title")
     p.add_argument("--qps", type=float, help="with --cdf: only rows of this rate")
     p.add_argument("--out", required=True, help="PNG file")
     args = p.parse_args()
-    if bool(args.sweep) == bool(args.cdf):
-        p.error("give exactly one of --sweep or --cdf")
+    if sum(bool(x) for x in (args.sweep, args.cdf, args.slo)) != 1:
+        p.error("give exactly one of --sweep, --cdf or --slo")
     ensure_matplotlib()
     if args.sweep:
-        plot_sweeps(args.sweep, args.out)
+        plot_sweeps(args.sweep, args.out, args.title)
+    elif args.slo:
+        plot_slo(args.slo, args.out, args.title)
     else:
         plot_cdfs(args.cdf, args.out, args.qps)
 

@@ -7,6 +7,7 @@
 
 #include "engine/cluster/dual_pool.h"
 #include "engine/cluster/pool_spec.h"
+#include "server/hand_back.h"
 
 namespace asc::server {
 namespace {
@@ -15,18 +16,6 @@ struct Cursors {
   std::atomic<uint64_t> low{0};
   std::atomic<uint64_t> high{0};
 };
-
-InstanceStats to_stats(const InstanceLoad& load) {
-  InstanceStats s;
-  s.num_running = load.num_running;
-  s.num_waiting = load.num_waiting;
-  s.max_seqs = load.max_seqs;
-  s.num_blocks = load.num_kv_blocks_total;
-  s.num_free_blocks = load.num_kv_blocks_total - load.num_kv_blocks_used;
-  s.kv_usage = load.num_kv_blocks_total > 0
-                   ? static_cast<double>(load.num_kv_blocks_used) / load.num_kv_blocks_total : 0.0;
-  return s;
-}
 
 std::vector<int> workers_of(const RouteContext& ctx, const char* pool) {
   std::vector<int> out;
@@ -66,7 +55,7 @@ RouteFn make_dual_pool_router(const AscendraOptions& options) {
     if (options.ticket) {
       for (size_t k = 0; k < high.size(); ++k) {
         const int i = high[(cursors->high.load() + k) % high.size()];
-        if (!ticket_open(to_stats(ctx.loads[static_cast<size_t>(i)]))) continue;
+        if (!ticket_open(stats_of(ctx.loads[static_cast<size_t>(i)]))) continue;
         cursors->high.fetch_add(1);
         return i;
       }

@@ -1,7 +1,12 @@
 #include "server/core_instance_driver.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <utility>
+
+#include "engine/cluster/dual_pool.h"
+#include "engine/cluster/migration.h"
 
 namespace asc::server {
 
@@ -34,7 +39,9 @@ Status CoreInstanceDriver::step(double now_s, std::vector<DriverEvent>& events) 
       std::fprintf(stderr, "ascendra: %s: step failed: %s\n", instance_->name().c_str(),
                    result.status().to_string().c_str());
     } else if (perf_model_) {
-      perf_model_->refine(BatchShape::from_plan(plan), result->duration_s);
+      const BatchShape shape = BatchShape::from_plan(plan);
+      record_error(shape, result->duration_s);
+      perf_model_->refine(shape, result->duration_s);
     }
     instance_->apply(plan, result, clock_.now_s());
   }
@@ -66,6 +73,43 @@ void CoreInstanceDriver::translate_events(std::vector<DriverEvent>& events) {
   }
 }
 
+void CoreInstanceDriver::record_error(const BatchShape& shape, double measured_s) {
+  if (measured_s <= 0.0) return;
+  const double predicted = perf_model_->predict_s(shape);
+  errors_[num_errors_ % kErrorWindow] = std::fabs(predicted - measured_s) / measured_s;
+  ++num_errors_;
+}
+
+std::unique_ptr<Request> CoreInstanceDriver::detach(RequestId id, std::vector<uint8_t>& kv) {
+  kv.clear();
+  return instance_->take_request(id, &kv);
+}
+
+AttachOutcome CoreInstanceDriver::attach(std::unique_ptr<Request>& request, std::span<const uint8_t> kv,
+                                         bool recompute_ok) {
+  // attach_request consumes the request even when it refuses it: keep a copy to hand back.
+  Request backup = *request;
+  if (instance_->attach_request(std::move(request), kv, /*kv_exported=*/true).is_ok()) {
+    // With nothing computed attach_request queued it for prefill; only KV that came along counts.
+    return backup.num_computed > 0 ? AttachOutcome::kWithKv : AttachOutcome::kRecompute;
+  }
+  if (recompute_ok && backup.num_computed > 0) {
+    Request again = backup;
+    again.num_computed = 0;
+    again.block_table.clear();
+    ++again.num_preemptions;
+    if (instance_->attach_request(std::make_unique<Request>(std::move(again)), {}).is_ok()) {
+      return AttachOutcome::kRecompute;
+    }
+  }
+  request = std::make_unique<Request>(std::move(backup));
+  return AttachOutcome::kRefused;
+}
+
+std::vector<const Request*> CoreInstanceDriver::hand_back_candidates() const {
+  return asc::hand_back_candidates(*instance_);
+}
+
 InstanceLoad CoreInstanceDriver::load() const {
   InstanceStats s = instance_->stats();
   InstanceLoad l;
@@ -74,6 +118,13 @@ InstanceLoad CoreInstanceDriver::load() const {
   l.num_kv_blocks_total = s.num_blocks;
   l.num_kv_blocks_used = s.num_blocks - s.num_free_blocks;
   l.max_seqs = s.max_seqs;
+  l.predicted_start_delay_s = predicted_start_delay_s(*instance_, perf_model_.get());
+  if (perf_model_ && num_errors_ > 0) {
+    const size_t n = std::min(num_errors_, kErrorWindow);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) sum += errors_[i];
+    l.perf_model_mape = sum / static_cast<double>(n);
+  }
   return l;
 }
 

@@ -3,6 +3,9 @@
 #include <thread>
 #include <utility>
 
+#include "engine/cluster/pool_spec.h"
+#include "server/hand_back.h"
+
 namespace asc::server {
 
 RouteFn make_round_robin_router() {
@@ -27,10 +30,23 @@ EngineService::EngineService(const WallClock& clock,
     route(std::move(s), from);
   };
   callbacks.on_dequeued = [this] { queued_.fetch_sub(1); };
+  callbacks.migrate = [this](Submission s, int to) {
+    workers_[static_cast<size_t>(to)]->submit(std::move(s));
+  };
+  callbacks.on_migrated = [this](AttachOutcome outcome, bool returned) {
+    (returned ? migrations_returned_ : migrations_).fetch_add(1);
+    if (outcome == AttachOutcome::kRecompute) migrations_recomputed_.fetch_add(1);
+  };
+  for (const auto& d : drivers) pools_.push_back(d->pool());
   for (size_t i = 0; i < drivers.size(); ++i) {
-    pools_.push_back(drivers[i]->pool());
+    WorkerCallbacks own = callbacks;
+    if (options_.hand_back && pools_[i] == pool_role_name(PoolRole::kHigh)) {
+      own.plan_hand_back = [this](std::span<const Request* const> candidates) {
+        return plan_hand_back(candidates, loads(), pools_);
+      };
+    }
     workers_.push_back(std::make_unique<EngineWorker>(static_cast<int>(i), std::move(drivers[i]),
-                                                      clock_, callbacks));
+                                                      clock_, std::move(own)));
   }
   for (auto& w : workers_) w->start();
 }
@@ -69,6 +85,34 @@ void EngineService::route(Submission submission, int from_worker) {
   int target = router_ ? router_(ctx) : 0;
   if (target < 0 || static_cast<size_t>(target) >= workers_.size()) target = 0;
   workers_[static_cast<size_t>(target)]->submit(std::move(submission));
+}
+
+std::future<bool> EngineService::request_migration(RequestId id, int to_worker) {
+  // Every worker is asked (the service does not track owners); the owner answers, and once all
+  // have said "not here" the answer is no.
+  struct Reply {
+    std::mutex mutex;
+    size_t pending;
+    bool answered = false;
+    std::promise<bool> promise;
+  };
+  auto reply = std::make_shared<Reply>();
+  reply->pending = workers_.size();
+  std::future<bool> answer = reply->promise.get_future();
+  if (to_worker < 0 || static_cast<size_t>(to_worker) >= workers_.size()) {
+    reply->promise.set_value(false);
+    return answer;
+  }
+  for (auto& w : workers_) {
+    w->request_move(MoveOrder{id, to_worker, [reply](int outcome) {
+      std::lock_guard lock(reply->mutex);
+      --reply->pending;
+      if (reply->answered || (outcome < 0 && reply->pending > 0)) return;
+      reply->answered = true;
+      reply->promise.set_value(outcome > 0);
+    }});
+  }
+  return answer;
 }
 
 void EngineService::notify_cancelled() {

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -43,6 +44,9 @@ RouteFn make_round_robin_router();
 struct EngineServiceOptions {
   int32_t max_queue = 1024;         // requests admitted but not yet scheduled, over all workers
   size_t channel_capacity = 4096;   // unread tokens per request before the engine gives up on it
+  /// Hand-back migration (`--policy-options migration=1` with dual pools): pressed HIGH workers
+  /// move their started decodes to LOW workers at their own boundaries (hand_back.h).
+  bool hand_back = false;
 };
 
 class EngineService {
@@ -59,6 +63,12 @@ class EngineService {
   StatusOr<std::shared_ptr<RequestChannel>> submit(std::unique_ptr<Request> request);
   /// Wakes every worker so a cancel flag set on a channel is acted on at the next boundary.
   void notify_cancelled();
+
+  /// Moves request `id`, with its KV, to worker `to_worker` at its owner's next iteration boundary.
+  /// The future says whether it left its owner: false when no worker holds it now (unknown,
+  /// finished, or in transit) or it is already on `to_worker`. Should the target then refuse it,
+  /// it resumes at its owner (num_migrations_returned) and its stream goes on either way.
+  std::future<bool> request_migration(RequestId id, int to_worker);
 
   /// Runs `tick` every `period` on a background thread until shutdown (e.g. an SLO risk monitor).
   void add_monitor(std::function<void(EngineService&)> tick, std::chrono::milliseconds period);
@@ -79,6 +89,10 @@ class EngineService {
   int64_t num_offloads() const { return offloads_.load(); }
   /// Moves of started requests (mid-decode migration) between workers.
   int64_t num_migrations() const { return migrations_.load(); }
+  /// Migrations refused by their target that resumed where they came from (not in num_migrations).
+  int64_t num_migrations_returned() const { return migrations_returned_.load(); }
+  /// Migrations that arrived without usable KV and recompute their tokens (0 with CPU backends).
+  int64_t num_migrations_recomputed() const { return migrations_recomputed_.load(); }
   RequestId next_request_id() { return next_id_.fetch_add(1); }
 
  private:
@@ -94,6 +108,8 @@ class EngineService {
   std::atomic<int64_t> rejected_{0};
   std::atomic<int64_t> offloads_{0};
   std::atomic<int64_t> migrations_{0};
+  std::atomic<int64_t> migrations_returned_{0};
+  std::atomic<int64_t> migrations_recomputed_{0};
   std::atomic<RequestId> next_id_{1};
   std::atomic<bool> draining_{false};
 

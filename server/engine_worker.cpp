@@ -32,13 +32,26 @@ void EngineWorker::stop() {
   {
     std::lock_guard lock(inbox_mutex_);
     late.swap(inbox_);
+    closed_ = true;
   }
   for (Submission& s : late) s.channel->finish(FinishReason::kAbort, clock_.now_s());
+  perform_moves();  // orders that came after the loop ended: nothing is here any more
 }
 
 void EngineWorker::submit(Submission submission) {
   {
-    std::lock_guard lock(inbox_mutex_);
+    std::unique_lock lock(inbox_mutex_);
+    if (closed_) {
+      // Stopped (a request moved here during shutdown): end its stream rather than strand it.
+      lock.unlock();
+      submission.channel->finish(FinishReason::kAbort, clock_.now_s());
+      return;
+    }
+    if (submission.origin >= 0 && !submission.returning) {
+      num_inbox_migrated_.fetch_add(1, std::memory_order_relaxed);
+      num_inbox_blocks_.fetch_add(Request::blocks_for(submission.request->num_tokens() + 1),
+                                  std::memory_order_relaxed);
+    }
     inbox_.push_back(std::move(submission));
     num_inbox_.fetch_add(1, std::memory_order_relaxed);
     num_active_.fetch_add(1, std::memory_order_relaxed);
@@ -65,7 +78,10 @@ void EngineWorker::abort_all() {
 InstanceLoad EngineWorker::load() const {
   std::lock_guard lock(load_mutex_);
   InstanceLoad l = load_;
-  l.num_waiting += num_inbox_.load(std::memory_order_relaxed);
+  const int32_t migrated = num_inbox_migrated_.load(std::memory_order_relaxed);
+  l.num_waiting += num_inbox_.load(std::memory_order_relaxed) - migrated;
+  l.num_running += migrated;  // they join running with their KV
+  l.num_kv_blocks_used += num_inbox_blocks_.load(std::memory_order_relaxed);
   return l;
 }
 
@@ -77,7 +93,8 @@ void EngineWorker::run() {
       std::unique_lock lock(inbox_mutex_);
       if (!driver_->has_work()) {
         inbox_ready_.wait(lock, [&] {
-          return !inbox_.empty() || stop_requested_ || abort_all_requested_ || wake_requested_;
+          return !inbox_.empty() || !moves_.empty() || stop_requested_ || abort_all_requested_ ||
+                 wake_requested_;
         });
       }
       wake_requested_ = false;
@@ -87,6 +104,8 @@ void EngineWorker::run() {
     drain_inbox(now_s);
     abort_cancelled(now_s);
     if (stopping) break;
+    perform_moves();
+    hand_back();
     if (!driver_->has_work()) {
       publish_load();
       continue;
@@ -104,7 +123,8 @@ void EngineWorker::run() {
       // submissions or cancels wake us early.
       std::unique_lock lock(inbox_mutex_);
       inbox_ready_.wait_for(lock, std::chrono::milliseconds(1), [&] {
-        return !inbox_.empty() || stop_requested_ || abort_all_requested_ || wake_requested_;
+        return !inbox_.empty() || !moves_.empty() || stop_requested_ || abort_all_requested_ ||
+               wake_requested_;
       });
     }
   }
@@ -114,6 +134,7 @@ void EngineWorker::run() {
   std::vector<RequestId> ids;
   for (const auto& [id, active] : active_) ids.push_back(id);
   for (RequestId id : ids) finish(id, FinishReason::kAbort, now_s);
+  perform_moves();  // nothing is active any more: every order is answered "not here"
   publish_load();
 }
 
@@ -124,19 +145,17 @@ void EngineWorker::drain_inbox(double now_s) {
     std::lock_guard lock(inbox_mutex_);
     taken.swap(inbox_);
     num_inbox_.store(0, std::memory_order_relaxed);
+    num_inbox_migrated_.store(0, std::memory_order_relaxed);
+    num_inbox_blocks_.store(0, std::memory_order_relaxed);
     abort_everything = abort_all_requested_;
     abort_all_requested_ = false;
   }
   for (Submission& s : taken) {
-    RequestId id = s.request->id;
-    Active active;
-    active.channel = std::move(s.channel);
-    active.max_output_tokens = s.request->max_output_tokens;
-    active.ignore_eos = s.request->ignore_eos;
-    active.num_generated = s.request->num_output_tokens();
-    active_.emplace(id, std::move(active));
-    Status status = driver_->submit(std::move(s.request));
-    if (!status.is_ok()) finish(id, FinishReason::kError, now_s, status.message());
+    if (s.origin >= 0) {
+      take_migrated(s, now_s);
+    } else {
+      admit(s, now_s);
+    }
   }
   if (abort_everything) {
     for (auto& [id, active] : active_) active.channel->cancel();
@@ -201,10 +220,10 @@ void EngineWorker::dispatch(std::vector<DriverEvent>& events, double now_s) {
           finish(e.id, FinishReason::kError, now_s, "offloaded request has no target");
           break;
         }
-        Submission moved{std::move(e.detached), std::move(it->second.channel)};
+        Submission moved{std::move(e.detached), std::move(it->second.channel), it->second.started};
         active_.erase(it);
-        num_active_.fetch_sub(1, std::memory_order_relaxed);
         callbacks_.offload(std::move(moved), index_);
+        num_active_.fetch_sub(1, std::memory_order_relaxed);  // after the target counted it
         break;
       }
     }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -27,12 +28,32 @@ namespace asc::server {
 struct Submission {
   std::unique_ptr<Request> request;
   std::shared_ptr<RequestChannel> channel;
+  bool started = false;  // first scheduled already (its queue time ended where it was)
+  // Migration: `origin` >= 0 is the worker the request was detached from, with its KV bytes.
+  int origin = -1;
+  bool returning = false;    // refused by the target, on its way back to `origin`
+  std::vector<uint8_t> kv;   // [blocks_for(num_computed) * kv_block_bytes], export_kv_blocks layout
+};
+
+/// A request to move one request at the owner's next boundary (EngineService::request_migration).
+/// `done` runs on the worker's thread: +1 moved, 0 here but could not move, -1 not here.
+struct MoveOrder {
+  RequestId id = 0;
+  int to_worker = -1;
+  std::function<void(int)> done;
 };
 
 struct WorkerCallbacks {
   std::function<bool(int32_t)> is_eog;                   // end-of-generation test
   std::function<void(Submission, int from_worker)> offload;  // re-route an offloaded request
   std::function<void()> on_dequeued;                      // a queued request started or ended
+  /// Delivers a migrated request to worker `to` (its inbox).
+  std::function<void(Submission, int to_worker)> migrate;
+  /// A migrated request was taken in by worker `at`: `outcome` says how (returned: at its origin).
+  std::function<void(AttachOutcome outcome, bool returned)> on_migrated;
+  /// Hand-back decision (set on HP workers with migration=1 only): the target worker of each
+  /// candidate, -1 for those that stay (migration.h's rule on the published loads).
+  std::function<std::vector<int>(std::span<const Request* const> candidates)> plan_hand_back;
 };
 
 class EngineWorker {
@@ -52,6 +73,9 @@ class EngineWorker {
   void wake();
   /// Finishes every active request with kAbort at the next boundary (shutdown).
   void abort_all();
+  /// Queues a move, performed at the next boundary on this worker's thread. Answered -1 when the
+  /// worker has stopped.
+  void request_move(MoveOrder order);
 
   int index() const { return index_; }
   const std::string& name() const { return name_; }
@@ -80,6 +104,12 @@ class EngineWorker {
   void mark_started(Active& active, double now_s);
   void fail_all(const Status& status, double now_s);
   void publish_load();
+  // Migration (engine_worker_migration.cpp).
+  void admit(Submission& s, double now_s);
+  void take_migrated(Submission& s, double now_s);
+  void perform_moves();
+  void hand_back();
+  bool move_out(RequestId id, int to_worker);
 
   const int index_;
   std::unique_ptr<InstanceDriver> driver_;  // touched only by thread_
@@ -94,6 +124,8 @@ class EngineWorker {
   bool stop_requested_ = false;    // guarded by inbox_mutex_
   bool abort_all_requested_ = false;
   bool wake_requested_ = false;
+  std::vector<MoveOrder> moves_;   // guarded by inbox_mutex_
+  bool closed_ = false;            // guarded by inbox_mutex_: stop() finished, nothing runs
 
   std::unordered_map<RequestId, Active> active_;  // owned by thread_
   mutable std::mutex load_mutex_;
@@ -101,6 +133,10 @@ class EngineWorker {
   std::atomic<int64_t> num_iterations_{0};
   std::atomic<int32_t> num_active_{0};
   std::atomic<int32_t> num_inbox_{0};
+  // Migrated requests in the inbox and the KV blocks they will take: published as load, so that
+  // hand-back decisions made before this worker drains its inbox do not overbook it.
+  std::atomic<int32_t> num_inbox_migrated_{0};
+  std::atomic<int32_t> num_inbox_blocks_{0};
   std::thread thread_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,18 @@ struct InstanceLoad {
   int32_t num_kv_blocks_used = 0;
   int32_t num_kv_blocks_total = 0;
   int32_t max_seqs = 0;
+  /// Predicted seconds before the instance could start a new request (0 without a model).
+  double predicted_start_delay_s = 0.0;
+  /// Mean absolute percentage error of the performance model's iteration predictions over a
+  /// recent window (fraction); < 0 without a model or before any measured iteration.
+  double perf_model_mape = -1.0;
+};
+
+/// How a migrated request was taken in (InstanceDriver::attach).
+enum class AttachOutcome {
+  kWithKv,     // joined running with its imported KV: no recompute
+  kRecompute,  // its KV could not be placed; it joined waiting and recomputes its tokens
+  kRefused,    // the instance cannot hold it at all; the request is handed back untouched
 };
 
 class InstanceDriver {
@@ -60,6 +73,20 @@ class InstanceDriver {
   virtual std::string name() const = 0;
   /// Pool label for /metrics ("default", "low", "high").
   virtual std::string pool() const { return "default"; }
+
+  // Migration of started requests (all called on the owning engine thread, at a boundary).
+  /// Takes a request out with its KV bytes in `kv` (empty when nothing is computed, or when the
+  /// backend cannot export: then it is reset for recompute). Null when unknown or finished.
+  virtual std::unique_ptr<Request> detach(RequestId id, std::vector<uint8_t>& kv) { return nullptr; }
+  /// Takes in a request detached elsewhere, with its KV when there is room; else, only when
+  /// `recompute_ok`, into waiting for recompute. On kRefused `request` still holds it.
+  virtual AttachOutcome attach(std::unique_ptr<Request>& request, std::span<const uint8_t> kv,
+                               bool recompute_ok) {
+    return AttachOutcome::kRefused;
+  }
+  /// Started decodes this instance would hand back now (migration.h's rule; empty when the
+  /// instance is not pressed). Pointers stay valid until the next call on the driver.
+  virtual std::vector<const Request*> hand_back_candidates() const { return {}; }
 };
 
 }  // namespace asc::server

@@ -51,6 +51,7 @@ Status load_engine(const ServeOptions& o, const WallClock& clock, LoadedEngine& 
   if (!engine) return engine.status();
   EngineServiceOptions so;
   so.max_queue = o.max_queue;
+  so.hand_back = engine->hand_back;
   const ModelTextCodec* codec_ptr = out.codec.get();
   out.service = std::make_unique<EngineService>(clock, std::move(engine->drivers), std::move(engine->router),
                                                 [codec_ptr](int32_t t) { return codec_ptr->is_eog(t); }, so);

@@ -98,7 +98,9 @@ StatusOr<ServeEngine> build_serve_engine(const ServeOptions& o, const Model& mod
     engine.drivers.push_back(std::move(*driver));
   }
   if (o.policy == "ascendra" && spec->is_dual()) {
-    engine.router = make_dual_pool_router(*parse_ascendra_options(o.policy_options));
+    const AscendraOptions options = *parse_ascendra_options(o.policy_options);
+    engine.router = make_dual_pool_router(options);
+    engine.hand_back = options.migration;
   } else {
     engine.router = make_round_robin_router();
   }

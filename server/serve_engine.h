@@ -20,6 +20,7 @@ namespace asc::server {
 struct ServeEngine {
   std::vector<std::unique_ptr<InstanceDriver>> drivers;
   RouteFn router;
+  bool hand_back = false;  // --policy ascendra with dual pools and migration=1 (EngineServiceOptions)
 };
 
 /// kInvalidArgument for --policy-options (or --profile) that the policy cannot take; checked

@@ -48,6 +48,11 @@ void ServerMetrics::declare() {
   r.add_counter("ascendra_slo_missed_total", "Requests missing an objective (failures count as misses).");
   r.add_counter("ascendra_offloads_total", "Unstarted requests moved between instances.");
   r.add_counter("ascendra_migrations_total", "Started requests moved between instances.");
+  r.add_counter("ascendra_migrations_returned_total",
+                "Migrations refused by their target (no room) that resumed where they came from.");
+  r.add_gauge("ascendra_perf_model_mape",
+              "Performance model error: mean |predicted - measured| / measured iteration time over "
+              "the last 64 iterations, per instance (absent without a model).");
   r.add_gauge("vllm:num_requests_running", "Number of requests in model execution batches.");
   r.add_gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed.");
   r.add_gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.");
@@ -120,6 +125,7 @@ void ServerMetrics::update_engine_gauges(const EngineService& service) {
                        ? static_cast<double>(l.num_kv_blocks_used) / l.num_kv_blocks_total
                        : 0.0;
     r.set("ascendra_kv_cache_usage_ratio", usage, labels);
+    if (l.perf_model_mape >= 0.0) r.set("ascendra_perf_model_mape", l.perf_model_mape, labels);
     double iterations = static_cast<double>(w.num_iterations());
     r.increment("ascendra_iterations_total",
                 iterations - r.value("ascendra_iterations_total", labels), labels);
@@ -143,6 +149,9 @@ void ServerMetrics::update_engine_gauges(const EngineService& service) {
               static_cast<double>(service.num_offloads()) - r.value("ascendra_offloads_total"));
   r.increment("ascendra_migrations_total",
               static_cast<double>(service.num_migrations()) - r.value("ascendra_migrations_total"));
+  r.increment("ascendra_migrations_returned_total",
+              static_cast<double>(service.num_migrations_returned()) -
+                  r.value("ascendra_migrations_returned_total"));
 }
 
 std::string ServerMetrics::render(const EngineService* service) {

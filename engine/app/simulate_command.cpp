@@ -14,6 +14,7 @@
 
 #include "engine/app/commands.h"
 #include "engine/cluster/pool_spec.h"
+#include "engine/core/gpu_profiles.h"
 #include "engine/core/perf_model.h"
 #include "engine/core/report.h"
 #include "engine/sched/ascendra_options.h"
@@ -121,6 +122,8 @@ Status run_simulate(const SimulateOptions& o) {
   config.scheduler.max_batch_tokens = o.max_batch_tokens;
   config.scheduler.chunk_size = o.chunk_size;
   config.num_kv_blocks = o.kv_blocks;
+  // A built-in GPU profile is charged by its analytic roofline; policies predict with the fit.
+  if (auto truth = builtin_roofline(o.profile); truth.is_ok()) config.iteration_time_s = *truth;
   const std::string title = "simulate " + o.policy + " on " + config.pools.to_string() + " (" + model->device + ")";
   if (o.sweep.empty()) {
     auto report = simulate_rate(o, *model, *trace, config, o.qps);

@@ -9,18 +9,22 @@
 #include "engine/core/perf_model.h"
 
 namespace asc {
-namespace {
 
-// Requests about to finish are not worth a move.
-constexpr int32_t kMinRemainingTokens = 8;
+std::vector<const Request*> hand_back_candidates(const Instance& hp) {
+  std::vector<const Request*> out;
+  if (ticket_open(hp.stats())) return out;
+  for (const Request* r : hp.state().running()) {
+    if (r->in_prefill() || r->num_output_tokens() == 0) continue;
+    if (r->max_output_tokens - r->num_output_tokens() < kMinHandBackTokens) continue;
+    out.push_back(r);
+  }
+  return out;
+}
 
-bool has_room(const Instance& lp, const Request& req) {
-  const InstanceStats s = lp.stats();
+bool has_room_for(const InstanceStats& s, const Request& req) {
   const int32_t need = Request::blocks_for(req.num_tokens() + 1) + s.num_blocks / 100;  // + watermark
   return s.num_running < s.max_seqs && s.num_free_blocks >= need;
 }
-
-}  // namespace
 
 bool migrate_request(Instance& from, Instance& to, RequestId id, MigrationStats& stats) {
   std::vector<uint8_t> kv;
@@ -47,20 +51,15 @@ int32_t hand_back_decodes(const ClusterView& cluster, const PerfModel* model, do
   for (size_t h = 0; h < cluster.instances.size(); ++h) {
     if (cluster.roles[h] != PoolRole::kHigh) continue;
     Instance& hp = *cluster.instances[h];
-    if (ticket_open(hp.stats())) continue;
     std::vector<RequestId> candidates;
-    for (const Request* r : hp.state().running()) {
-      if (r->in_prefill() || r->num_output_tokens() == 0) continue;
-      if (r->max_output_tokens - r->num_output_tokens() < kMinRemainingTokens) continue;
-      candidates.push_back(r->id);
-    }
+    for (const Request* r : hand_back_candidates(hp)) candidates.push_back(r->id);
     for (RequestId id : candidates) {
       const Request* r = hp.find(id);
       if (r == nullptr) continue;
       size_t best = cluster.instances.size();
       double best_delay = std::numeric_limits<double>::infinity();
       for (size_t l = 0; l < cluster.instances.size(); ++l) {
-        if (cluster.roles[l] != PoolRole::kLow || !has_room(*cluster.instances[l], *r)) continue;
+        if (cluster.roles[l] != PoolRole::kLow || !has_room_for(cluster.instances[l]->stats(), *r)) continue;
         const double d = predicted_start_delay_s(*cluster.instances[l], model);
         if (d < best_delay) {
           best_delay = d;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/cluster/dispatcher.h"
 
@@ -20,6 +21,18 @@ struct MigrationStats {
   int64_t num_moved = 0;
   int64_t num_failed = 0;  // attach refused after take (fell back to recompute on the source)
 };
+
+/// Requests with fewer tokens left than this are about to finish and not worth a move.
+inline constexpr int32_t kMinHandBackTokens = 8;
+
+/// The started decodes a pressed HP instance hands back, in running order; empty while its ticket
+/// is open. Reads only `hp` (the server calls it on the HP instance's own engine thread).
+std::vector<const Request*> hand_back_candidates(const Instance& hp);
+
+/// True when an instance with load `lp` has a sequence slot and the blocks `req` needs (plus a
+/// 1% watermark). Takes stats, not the instance, so the server can judge another thread's
+/// published load.
+bool has_room_for(const InstanceStats& lp, const Request& req);
 
 /// Moves pressed HP instances' decodes to LP instances (see above). Returns how many moved.
 int32_t hand_back_decodes(const ClusterView& cluster, const PerfModel* model, double now,

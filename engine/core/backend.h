@@ -31,6 +31,10 @@ class Backend {
   /// Bytes of one KV block (all layers, K and V); 0 when the backend keeps no real KV (simulated).
   virtual size_t kv_block_bytes() const = 0;
 
+  /// Activation rows one pass over the weights serves in its matmuls (the row tile; see
+  /// ModelShape::weight_tile_rows); 0 when the backend has no such step cost.
+  virtual int32_t weight_tile_rows() const { return 0; }
+
   /// Copies the contents of the given blocks out, in order, [blocks.size() * kv_block_bytes()].
   /// Used to migrate a started request between instances with its KV cache.
   virtual Status export_kv_blocks(std::span<const int32_t> blocks, std::vector<uint8_t>& out) = 0;

@@ -57,6 +57,21 @@ std::vector<BatchShape> profile_grid() {
       }
     }
   }
+  // Mixed batches of whole prompts joining running decodes: what prefill-first policies with a
+  // token budget (the Ascendra LP pool) form. Without them the mixed fit, learnt from one small
+  // chunk, extrapolates to these and charges them less than their prefill alone.
+  for (int32_t tokens : {1024, 2048, 4096, 8192}) {
+    for (int32_t rows : {1, 2, 4, 8}) {
+      for (int32_t b : {8, 32, 64, 128}) {
+        for (int32_t ctx : {512, 2048, 6144}) {
+          BatchShape s;
+          for (int32_t r = 0; r < rows; ++r) s.add_prefill(0, tokens / rows, true);
+          for (int32_t r = 0; r < b; ++r) s.add_decode(ctx);
+          grid.push_back(s);
+        }
+      }
+    }
+  }
   return grid;
 }
 
@@ -74,6 +89,16 @@ StatusOr<PerfModel> fit_roofline(const GpuSpec& gpu, const ModelShape& model, co
 }
 
 }  // namespace
+
+StatusOr<std::function<double(const BatchShape&)>> builtin_roofline(const std::string& name) {
+  GpuSpec gpu;
+  if (name == "a100-llama-3.1-8b") gpu = a100_spec();
+  else if (name == "h100-llama-3.1-8b") gpu = h100_spec();
+  else return not_found("unknown built-in profile '" + name + "'");
+  const ModelShape model = llama_3_1_8b_shape();
+  return std::function<double(const BatchShape&)>(
+      [gpu, model](const BatchShape& shape) { return shape.empty() ? 0.0 : roofline_time_s(gpu, model, shape); });
+}
 
 ModelShape llama_3_1_8b_shape() {
   ModelShape m;

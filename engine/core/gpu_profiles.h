@@ -7,6 +7,7 @@
 // with contexts of 0.1-6.7K tokens take 26-31 ms.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ double roofline_time_s(const GpuSpec& gpu, const ModelShape& model, const BatchS
 std::vector<std::string> builtin_profile_names();
 /// The fitted model of a built-in profile; kNotFound for an unknown name.
 StatusOr<PerfModel> builtin_profile(const std::string& name);
+/// The analytic roofline of a built-in profile as an iteration-time function: the simulator's
+/// ground truth, which the fitted PerfModel (what schedulers predict with) only approximates.
+/// kNotFound for an unknown name.
+StatusOr<std::function<double(const BatchShape&)>> builtin_roofline(const std::string& name);
+
 /// Llama-3.1-8B shapes (bf16 weights and KV).
 ModelShape llama_3_1_8b_shape();
 

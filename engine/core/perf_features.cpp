@@ -17,6 +17,21 @@ double ModelShape::weight_bytes() const {
   return (layer_params() * num_layers + static_cast<double>(hidden) * vocab) * weight_bytes_per_param;
 }
 
+double ModelShape::head_bytes() const {
+  return static_cast<double>(hidden) * vocab * weight_bytes_per_param;
+}
+
+int32_t weight_passes(int32_t rows, int32_t tile) {
+  if (tile <= 0 || rows <= 0) return 0;
+  int32_t passes = rows / tile;
+  rows %= tile;
+  for (int32_t t = tile / 2; t >= 4; t /= 2) {
+    passes += rows / t;
+    rows %= t;
+  }
+  return passes + (rows > 0 ? 1 : 0);
+}
+
 void BatchShape::add_prefill(int32_t start, int32_t n, bool sample) {
   ++num_prefill_rows;
   num_prefill_tokens += n;
@@ -68,16 +83,20 @@ PerfFeatures perf_features(const ModelShape& m, const BatchShape& s) {
   const double attn = 4.0 * m.num_heads * m.head_dim * layers * pairs;
   const double kv = m.kv_bytes_per_token() * (s.prefill_kv_tokens + s.decode_kv_tokens);
   const double rows = s.num_prefill_rows + s.num_decodes;
-  return {1.0, linear * 1e-9, attn * 1e-9, kv * 1e-9, rows * 1e-2};
+  const double head = m.head_bytes();
+  const double passes = weight_passes(s.num_tokens(), m.weight_tile_rows) * (m.weight_bytes() - head) +
+                        weight_passes(s.num_sampled, m.weight_tile_rows) * head;
+  return {1.0, linear * 1e-9, attn * 1e-9, kv * 1e-9, rows * 1e-2, passes * 1e-9};
 }
 
-std::array<bool, kNumPerfFeatures> perf_feature_mask(BatchKind kind) {
+std::array<bool, kNumPerfFeatures> perf_feature_mask(const ModelShape& m, BatchKind kind) {
+  const bool tiled = m.weight_tile_rows > 0;
   switch (kind) {
-    case BatchKind::kDecode: return {true, true, false, true, false};
-    case BatchKind::kPrefill: return {true, true, true, true, true};
-    case BatchKind::kMixed: return {true, true, true, true, true};
+    case BatchKind::kDecode: return {true, true, false, true, false, tiled};
+    case BatchKind::kPrefill: return {true, true, true, true, true, false};
+    case BatchKind::kMixed: return {true, true, true, true, true, false};
   }
-  return {true, true, true, true, true};
+  return {true, true, true, true, true, false};
 }
 
 }  // namespace asc

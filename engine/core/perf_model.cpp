@@ -35,12 +35,23 @@ std::vector<int> active_features(const std::array<bool, kN>& mask) {
 bool fit_kind(const ModelShape& shape, BatchKind kind, std::span<const PerfSample* const> samples,
               PerfFit& out) {
   out = PerfFit{};
-  out.mask = perf_feature_mask(kind);
+  out.mask = perf_feature_mask(shape, kind);
   // Few samples (fewer than 3 per coefficient): drop the per-row feature, the weakest, so that the
   // fit cannot interpolate noise with as many coefficients as points. Attention is kept: prefill
   // cost is quadratic in the chunk through it.
   if (static_cast<int>(samples.size()) < 3 * static_cast<int>(active_features(out.mask).size())) {
-    out.mask[kN - 1] = false;
+    out.mask[kRowsFeature] = false;
+  }
+  // Batches that all take the same number of weight passes (e.g. every decode batch within one
+  // tile) make the pass feature a copy of the constant: nothing to learn, and an RLS covariance
+  // that would explode along it.
+  if (out.mask[kWeightPassFeature]) {
+    bool varies = false;
+    for (const PerfSample* s : samples) {
+      varies = varies || weight_passes(s->shape.num_tokens(), shape.weight_tile_rows) !=
+                             weight_passes(samples.front()->shape.num_tokens(), shape.weight_tile_rows);
+    }
+    out.mask[kWeightPassFeature] = varies;
   }
   const std::vector<int> idx = active_features(out.mask);
   const int k = static_cast<int>(idx.size());

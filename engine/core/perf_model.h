@@ -1,7 +1,8 @@
 // PerfModel: predicts the time of one iteration from the batch composition.
 //
 // Features are FLOP and byte counts of the model's shapes (see perf_features.h): linear layers
-// (projections + MLP + LM head), attention (query-key pairs, GQA-aware KV bytes read), rows. Three
+// (projections + MLP + LM head), attention (query-key pairs, GQA-aware KV bytes read), rows, and
+// for tiled CPU matmuls the weight bytes streamed once per row tile (decode batches). Three
 // separate linear fits -- prefill-only, decode-only and mixed batches -- each by weighted least
 // squares on relative error (what MAPE measures). Fit offline from a profile (`ascendra profile`),
 // refined online from measured iterations by recursive least squares, and loaded/saved as JSON.
@@ -33,6 +34,10 @@ struct ModelShape {
   int32_t vocab = 0;
   double weight_bytes_per_param = 2.0;  // 2 for bf16/f16, ~0.625 for Q4_1
   double kv_bytes_per_elem = 2.0;
+  /// Activation rows that one pass over the weights serves: the backend's matmul row tile (see
+  /// Backend::weight_tile_rows). 0 = no such step in the cost (GPU roofline); the weight-pass
+  /// feature is then off.
+  int32_t weight_tile_rows = 0;
 
   /// Parameters of one layer's projections and MLP (q, k, v, o, gate, up, down).
   double layer_params() const;
@@ -40,6 +45,8 @@ struct ModelShape {
   double kv_bytes_per_token() const;
   /// Bytes of all weights (layers + LM head).
   double weight_bytes() const;
+  /// Bytes of the LM head alone.
+  double head_bytes() const;
 };
 
 /// A StepPlan summarised for prediction (sums, so building it never allocates).
@@ -71,7 +78,7 @@ struct PerfSample {
   double time_s = 0.0;
 };
 
-inline constexpr int kNumPerfFeatures = 5;
+inline constexpr int kNumPerfFeatures = 6;
 using PerfFeatures = std::array<double, kNumPerfFeatures>;
 
 /// One kind's linear model over the feature subset `mask`.

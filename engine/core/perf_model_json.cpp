@@ -1,5 +1,8 @@
-// PerfModel JSON I/O (the profile file format, "ascendra-perf-model-v1").
+// PerfModel JSON I/O (the profile file format, "ascendra-perf-model-v2").
+// v1 files (five features, before the weight-pass feature) still load: their fits are padded with
+// the new feature switched off, so they predict exactly what they did.
 #include <fstream>
+#include <vector>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -10,14 +13,16 @@
 namespace asc {
 namespace {
 
-constexpr const char* kFormat = "ascendra-perf-model-v1";
+constexpr const char* kFormat = "ascendra-perf-model-v2";
+constexpr const char* kFormatV1 = "ascendra-perf-model-v1";
+constexpr size_t kNumFeaturesV1 = 5;
 constexpr const char* kKindKeys[3] = {"prefill", "decode", "mixed"};
 
 nlohmann::json shape_to_json(const ModelShape& m) {
   return {{"name", m.name}, {"hidden", m.hidden}, {"ffn", m.ffn}, {"num_layers", m.num_layers},
           {"num_heads", m.num_heads}, {"num_kv_heads", m.num_kv_heads}, {"head_dim", m.head_dim},
           {"vocab", m.vocab}, {"weight_bytes_per_param", m.weight_bytes_per_param},
-          {"kv_bytes_per_elem", m.kv_bytes_per_elem}};
+          {"kv_bytes_per_elem", m.kv_bytes_per_elem}, {"weight_tile_rows", m.weight_tile_rows}};
 }
 
 ModelShape shape_from_json(const nlohmann::json& j) {
@@ -32,7 +37,25 @@ ModelShape shape_from_json(const nlohmann::json& j) {
   m.vocab = j.at("vocab").get<int32_t>();
   m.weight_bytes_per_param = j.at("weight_bytes_per_param").get<double>();
   m.kv_bytes_per_elem = j.at("kv_bytes_per_elem").get<double>();
+  m.weight_tile_rows = j.value("weight_tile_rows", 0);
   return m;
+}
+
+// Reads one kind's fit with `n` features per row (n <= kNumPerfFeatures); the missing features
+// stay off (coefficient, mask and covariance 0). False when the arrays have the wrong length.
+bool fit_from_json(const nlohmann::json& f, size_t n, PerfFit& out) {
+  const auto coef = f.at("coef").get<std::vector<double>>();
+  const auto mask = f.at("mask").get<std::vector<bool>>();
+  const auto p = f.at("rls_p").get<std::vector<double>>();
+  if (coef.size() != n || mask.size() != n || p.size() != n * n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    out.coef[i] = coef[i];
+    out.mask[i] = mask[i];
+    for (size_t k = 0; k < n; ++k) out.rls_p[i * kNumPerfFeatures + k] = p[i * n + k];
+  }
+  out.num_samples = f.at("num_samples").get<int32_t>();
+  out.train_mape = f.value("train_mape", 0.0);
+  return true;
 }
 
 }  // namespace
@@ -50,18 +73,21 @@ nlohmann::json PerfModel::to_json() const {
 
 StatusOr<PerfModel> PerfModel::from_json(const nlohmann::json& j) {
   try {
-    if (j.value("format", std::string()) != kFormat) return data_loss("not an ascendra perf model");
+    const std::string format = j.value("format", std::string());
+    if (format != kFormat && format != kFormatV1) {
+      return data_loss("not an ascendra perf model (format '" + format + "', expected " + kFormat + ")");
+    }
+    const size_t n = format == kFormatV1 ? kNumFeaturesV1 : static_cast<size_t>(kNumPerfFeatures);
     PerfModel m(shape_from_json(j.at("model")));
+    if (format == kFormatV1) m.shape_.weight_tile_rows = 0;  // v1 has no weight-pass feature
     m.device = j.value("device", std::string());
     m.num_kv_blocks = j.value("num_kv_blocks", 0);
     for (int k = 0; k < 3; ++k) {
       const nlohmann::json& f = j.at("fits").at(kKindKeys[k]);
-      PerfFit& out = m.fits_[static_cast<size_t>(k)];
-      out.coef = f.at("coef").get<decltype(out.coef)>();
-      out.mask = f.at("mask").get<decltype(out.mask)>();
-      out.rls_p = f.at("rls_p").get<decltype(out.rls_p)>();
-      out.num_samples = f.at("num_samples").get<int32_t>();
-      out.train_mape = f.value("train_mape", 0.0);
+      if (!fit_from_json(f, n, m.fits_[static_cast<size_t>(k)])) {
+        return data_loss(std::string("bad perf model JSON: the ") + kKindKeys[k] + " fit does not have " +
+                         std::to_string(n) + " features as format " + format + " requires");
+      }
     }
     return m;
   } catch (const nlohmann::json::exception& e) {

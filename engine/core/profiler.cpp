@@ -56,9 +56,11 @@ ProfileBatch decode_batch(std::mt19937_64& rng, const ProfileGrid& g, int32_t ma
   return b;
 }
 
+// A chunk-budget scheduler (sarathi) fills the token budget left by the decodes, so the chunk
+// goes up to max_batch_tokens - decodes.
 ProfileBatch mixed_batch(std::mt19937_64& rng, const ProfileGrid& g) {
   ProfileBatch b = decode_batch(rng, g, std::max(1, g.max_decodes / 2));
-  const int32_t budget = std::max(g.min_chunk, g.max_batch_tokens / 2);
+  const int32_t budget = std::max(g.min_chunk, g.max_batch_tokens - static_cast<int32_t>(b.size()));
   b.push_back({chunk_start(rng, g), log_uniform_int(rng, g.min_chunk, budget), true});
   return b;
 }
@@ -140,17 +142,16 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Times every batch `repeats` times in interleaved passes; returns the median per batch and sets
-// `spread` (see ProfileResult::repeat_spread).
-StatusOr<std::vector<double>> measure(Backend& backend, const std::vector<PreparedBatch>& batches,
-                                      const ProfileGrid& grid, double& spread) {
+// Times every batch `repeats` times in interleaved passes: times[batch][repeat].
+Status measure_times(Backend& backend, const std::vector<PreparedBatch>& batches, const ProfileGrid& grid,
+                     std::vector<std::vector<double>>& times) {
   const int32_t warm = std::min<int32_t>(grid.warmup_batches, static_cast<int32_t>(batches.size()));
   for (int32_t i = 0; i < warm; ++i) {
     StatusOr<StepResult> res = backend.execute(batches[static_cast<size_t>(i)].plan);
     if (!res.is_ok()) return res.status();
   }
   const int32_t repeats = std::max(1, grid.repeats);
-  std::vector<std::vector<double>> times(batches.size());  // [batches][repeats]
+  times.assign(batches.size(), {});
   for (int32_t pass = 0; pass < repeats; ++pass) {
     for (size_t i = 0; i < batches.size(); ++i) {
       StatusOr<StepResult> res = backend.execute(batches[i].plan);
@@ -158,11 +159,23 @@ StatusOr<std::vector<double>> measure(Backend& backend, const std::vector<Prepar
       times[i].push_back(res->duration_s);
     }
   }
+  return Status::ok();
+}
+
+// The median (or mean) per batch; sets `spread` (see ProfileResult::repeat_spread).
+std::vector<double> sample_times(const std::vector<std::vector<double>>& times, bool mean, double& spread) {
   std::vector<double> out;
   std::vector<double> spreads;  // [batches]
   for (const auto& t : times) {
-    out.push_back(median(t));
-    spreads.push_back((*std::max_element(t.begin(), t.end()) - *std::min_element(t.begin(), t.end())) / out.back());
+    if (t.empty()) {
+      out.push_back(0.0);
+      continue;
+    }
+    const double mid = median(t);
+    double sum = 0.0;
+    for (double v : t) sum += v;
+    out.push_back(mean ? sum / static_cast<double>(t.size()) : mid);
+    spreads.push_back((*std::max_element(t.begin(), t.end()) - *std::min_element(t.begin(), t.end())) / mid);
   }
   spread = spreads.empty() ? 0.0 : median(spreads);
   return out;
@@ -225,25 +238,104 @@ StatusOr<ProfileResult> fit_profile(const ModelShape& shape, std::vector<PerfSam
   return out;
 }
 
-StatusOr<ProfileResult> run_profile(Backend& backend, const ModelShape& shape, const ProfileGrid& grid) {
+namespace {
+
+// The grid's batches made runnable on `backend` (KV zero-filled).
+StatusOr<std::vector<PreparedBatch>> prepare_grid(Backend& backend, const ModelShape& shape, const ProfileGrid& grid,
+                                                  std::vector<ProfileBatch>& batches) {
   if (grid.num_prefill + grid.num_decode + grid.num_mixed <= 0) return invalid_argument("empty profile grid");
   if (backend.num_kv_blocks() < 4) return invalid_argument("the backend holds fewer than 4 KV blocks");
   ASC_RETURN_IF_ERROR(zero_fill_kv(backend));
-  const std::vector<ProfileBatch> batches = profile_batches(grid, backend.num_kv_blocks());
+  batches = profile_batches(grid, backend.num_kv_blocks());
   std::mt19937_64 rng(grid.seed + 1);
   std::vector<PreparedBatch> prepared(batches.size());
   for (size_t i = 0; i < batches.size(); ++i) prepare(batches[i], std::max(shape.vocab, 1), rng, prepared[i]);
+  return prepared;
+}
+
+}  // namespace
+
+ModelShape backend_model_shape(const Backend& backend, ModelShape shape) {
+  shape.weight_tile_rows = backend.weight_tile_rows();
+  return shape;
+}
+
+StatusOr<std::vector<std::vector<double>>> measure_profile_passes(Backend& backend, const ModelShape& shape,
+                                                                  const ProfileGrid& grid) {
+  std::vector<ProfileBatch> batches;
+  StatusOr<std::vector<PreparedBatch>> prepared = prepare_grid(backend, shape, grid, batches);
+  if (!prepared.is_ok()) return prepared.status();
+  std::vector<std::vector<double>> times;
+  ASC_RETURN_IF_ERROR(measure_times(backend, *prepared, grid, times));
+  return times;
+}
+
+StatusOr<ProfileResult> fit_profile_passes(const Backend& backend, const ModelShape& shape, const ProfileGrid& grid,
+                                           const std::vector<std::vector<double>>& times) {
+  const std::vector<ProfileBatch> batches = profile_batches(grid, backend.num_kv_blocks());
+  if (times.size() != batches.size()) return invalid_argument("profile times do not match the grid's batches");
   double spread = 0.0;
-  StatusOr<std::vector<double>> times = measure(backend, prepared, grid, spread);
-  if (!times.is_ok()) return times.status();
+  const std::vector<double> sampled = sample_times(times, grid.mean_of_repeats, spread);
   std::vector<PerfSample> samples;
-  for (size_t i = 0; i < batches.size(); ++i) samples.push_back({profile_batch_shape(batches[i]), (*times)[i]});
-  StatusOr<ProfileResult> out = fit_profile(shape, std::move(samples), grid.holdout_every);
+  for (size_t i = 0; i < batches.size(); ++i) samples.push_back({profile_batch_shape(batches[i]), sampled[i]});
+  StatusOr<ProfileResult> out = fit_profile(backend_model_shape(backend, shape), std::move(samples), grid.holdout_every);
   if (!out.is_ok()) return out.status();
   out->model.device = backend.name();
   out->model.num_kv_blocks = backend.num_kv_blocks();
   out->repeat_spread = spread;
   return out;
+}
+
+struct ProfileRunner::State {
+  Backend* backend = nullptr;
+  std::vector<ProfileBatch> batches;
+  std::vector<PreparedBatch> prepared;
+  std::vector<std::vector<double>> times;  // [batches][repeats]
+  size_t next = 0;
+  int32_t passes = 0;
+};
+
+ProfileRunner::ProfileRunner(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ProfileRunner::~ProfileRunner() = default;
+
+StatusOr<std::unique_ptr<ProfileRunner>> ProfileRunner::create(Backend& backend, const ModelShape& shape,
+                                                               const ProfileGrid& grid) {
+  auto state = std::make_unique<State>();
+  state->backend = &backend;
+  StatusOr<std::vector<PreparedBatch>> prepared = prepare_grid(backend, shape, grid, state->batches);
+  if (!prepared.is_ok()) return prepared.status();
+  state->prepared = std::move(*prepared);
+  state->times.resize(state->prepared.size());
+  const size_t warm = std::min(static_cast<size_t>(std::max(grid.warmup_batches, 0)), state->prepared.size());
+  for (size_t i = 0; i < warm; ++i) {
+    StatusOr<StepResult> res = backend.execute(state->prepared[i].plan);
+    if (!res.is_ok()) return res.status();
+  }
+  return std::unique_ptr<ProfileRunner>(new ProfileRunner(std::move(state)));
+}
+
+const ProfileBatch& ProfileRunner::next_batch() const { return state_->batches[state_->next]; }
+
+StatusOr<double> ProfileRunner::run_next() {
+  State& s = *state_;
+  StatusOr<StepResult> res = s.backend->execute(s.prepared[s.next].plan);
+  if (!res.is_ok()) return res.status();
+  s.times[s.next].push_back(res->duration_s);
+  if (++s.next == s.prepared.size()) {
+    s.next = 0;
+    ++s.passes;
+  }
+  return res->duration_s;
+}
+
+int32_t ProfileRunner::num_passes() const { return state_->passes; }
+
+const std::vector<std::vector<double>>& ProfileRunner::times() const { return state_->times; }
+
+StatusOr<ProfileResult> run_profile(Backend& backend, const ModelShape& shape, const ProfileGrid& grid) {
+  StatusOr<std::vector<std::vector<double>>> times = measure_profile_passes(backend, shape, grid);
+  if (!times.is_ok()) return times.status();
+  return fit_profile_passes(backend, shape, grid, *times);
 }
 
 nlohmann::json profile_to_json(const ProfileResult& result) {

@@ -39,6 +39,11 @@ class CpuBackend final : public Backend {
   int32_t num_kv_blocks() const override { return kv_.num_blocks(); }
   std::string name() const override { return "cpu"; }
   size_t kv_block_bytes() const override { return kv_.block_bytes(); }
+  /// The Q4/Q8 gemm micro-tile of the kernel level (vec_dot_avx2.cpp: 4 rows; vec_dot_avx512.cpp: 8
+  /// rows, then 4); the scalar kernels have none.
+  int32_t weight_tile_rows() const override {
+    return kernels_->isa == IsaLevel::kAvx512 ? 8 : (kernels_->isa == IsaLevel::kAvx2 ? 4 : 0);
+  }
   Status export_kv_blocks(std::span<const int32_t> blocks, std::vector<uint8_t>& out) override;
   Status import_kv_blocks(std::span<const int32_t> blocks, std::span<const uint8_t> data) override;
 

@@ -4,7 +4,9 @@
 // can be admitted (KV blocks above the watermark, max_seqs, max_batch_tokens), the iteration is a
 // prefill-only batch of whole prompts in urgency order -- least slack first, hopeless requests
 // (slack <= 0) last, resumed requests (already streaming) before all -- stopping at the first that
-// does not fit; otherwise it is a decode-only batch of every running request with recompute
+// does not fit. As in the authors' code, max_seqs does not cap HP admission unless
+// hp_enforce_max_seqs is set; past it a prompt starts only while >= 5% of KV blocks are free.
+// Otherwise it is a decode-only batch of every running request with recompute
 // preemption of the youngest when KV blocks run out.
 // Extension `tbt_budget`: while decodes are running, prompts join them in a mixed batch capped at
 // the tightest decode's per-token TBT slack (the first prompt that does not fit is chunked),
@@ -30,6 +32,9 @@ class AscendraHpPolicy final : public Policy {
   StepPlan prefill_batch(SchedulerState& state, double now);
   /// Decodes plus prompts within the TBT cap (extension).
   StepPlan capped_mixed_batch(SchedulerState& state, double cap_s, double now);
+  /// Whether one more prompt may start: below max_seqs, or past it (unless hp_enforce_max_seqs)
+  /// while at least 5% of the KV blocks are free.
+  bool may_admit(const SchedulerState& state) const;
 
   const PerfModel* model_;
   AscendraOptions options_;

@@ -88,10 +88,13 @@ void AscendraLpPolicy::admit_prompts(SchedulerState& state, StepPlan& plan, int3
       n = chunk_within_cap(req, shape, std::min(n, budget), cap_s, now);
       if (n == 0) continue;
     }
-    const int32_t need = state.blocks_needed(req, req.num_computed + n);
+    // Blocks for the whole prompt at admission (as the authors' LP): a chunked prompt started on
+    // a partial allocation could later find none free, and several of them deadlock the pool.
+    const int32_t whole = req.num_computed + req.num_uncomputed();
+    const int32_t need = state.blocks_needed(req, whole);
     if (!state.blocks().can_allocate(need + watermark)) continue;
     state.admit(index_in(state.waiting(), &req));
-    ASC_CHECK(state.ensure_blocks(req, req.num_computed + n));
+    ASC_CHECK(state.ensure_blocks(req, whole));
     state.add_prefill(plan, req, n, now);
     shape.add_prefill(req.num_computed, n, n == req.num_uncomputed());
     budget -= n;
@@ -102,7 +105,7 @@ void AscendraLpPolicy::admit_prompts(SchedulerState& state, StepPlan& plan, int3
 StepPlan AscendraLpPolicy::schedule(SchedulerState& state, double now) {
   StepPlan plan;
   const int32_t num_decodes = add_running_decodes(state, plan, now);
-  const double cap_s = options_.tbt_budget ? tightest_tbt_slack_s(state, now) : kInf;
+  const double cap_s = options_.tbt_budget ? options_.tbt_headroom * tightest_tbt_slack_s(state, now) : kInf;
   if (state.preempted().empty()) {
     int32_t budget = state.config().max_batch_tokens - num_decodes;
     budget = continue_prefills(state, plan, budget, cap_s, now);

@@ -12,7 +12,8 @@
 // Extension `tbt_budget`: the iteration's predicted time is capped at the tightest running decode's
 // remaining per-token TBT slack (t_last_token + TBT_SLO - now). A prompt that does not fit the cap
 // is chunked to fill it, but only when the chunked prefill can still finish within its TTFT;
-// otherwise it is left waiting (and typically offloaded).
+// otherwise it is left waiting (and typically offloaded). A started chunk holds KV blocks for its
+// whole prompt, as the authors allocate at admission, so chunked prompts cannot deadlock the pool.
 #pragma once
 
 #include <memory>

@@ -57,10 +57,14 @@ Status apply_option(AscendraOptions& o, std::string_view key, std::string_view v
     else return invalid_argument("ascendra option dispatch: expected rr or delay, got '" + std::string(v) + "'");
     return Status::ok();
   }
-  if (key == "margin_scale" || key == "margin_ms") {
+  if (key == "margin_scale" || key == "margin_ms" || key == "tbt_headroom") {
     auto x = parse_number(key, v);
     if (!x) return x.status();
+    if (key == "tbt_headroom" && (*x <= 0.0 || *x > 1.0)) {
+      return invalid_argument("ascendra option tbt_headroom: expected a number in (0, 1], got '" + std::string(v) + "'");
+    }
     if (key == "margin_scale") o.margin_scale = *x;
+    else if (key == "tbt_headroom") o.tbt_headroom = *x;
     else o.margin_s = *x / 1000.0;
     return Status::ok();
   }
@@ -70,9 +74,10 @@ Status apply_option(AscendraOptions& o, std::string_view key, std::string_view v
   if (key == "hp_aware") return set_bool(o.hp_aware);
   if (key == "admission") return set_bool(o.admission);
   if (key == "migration") return set_bool(o.migration);
+  if (key == "hp_enforce_max_seqs") return set_bool(o.hp_enforce_max_seqs);
   return invalid_argument("unknown ascendra option '" + std::string(key) +
                           "' (known: value, hopeless, offload, margin_scale, margin_ms, margin, ticket, "
-                          "tbt_budget, dispatch, hp_aware, admission, migration)");
+                          "tbt_budget, dispatch, hp_aware, admission, migration, hp_enforce_max_seqs, tbt_headroom)");
 }
 
 }  // namespace
@@ -107,7 +112,8 @@ std::string ascendra_options_to_string(const AscendraOptions& o) {
   s << ",margin=" << (o.queue_margin ? "queue" : "full");
   s << ",ticket=" << o.ticket << ",tbt_budget=" << o.tbt_budget
     << ",dispatch=" << (o.dispatch == LpDispatch::kRoundRobin ? "rr" : "delay")
-    << ",hp_aware=" << o.hp_aware << ",admission=" << o.admission << ",migration=" << o.migration;
+    << ",hp_aware=" << o.hp_aware << ",admission=" << o.admission << ",migration=" << o.migration
+    << ",hp_enforce_max_seqs=" << o.hp_enforce_max_seqs << ",tbt_headroom=" << o.tbt_headroom;
   return s.str();
 }
 

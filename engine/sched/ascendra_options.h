@@ -16,6 +16,10 @@
 //   hp_aware=1|0           extension: keep an offload on LP when HP is predicted to miss it too
 //   admission=1|0          extension: reject at arrival requests that cannot meet their TTFT
 //   migration=1|0          extension: move started requests with their KV blocks when at risk
+//   tbt_headroom=F         with tbt_budget: the share of the TBT slack an iteration is planned to
+//                          fill (default 0.9), room for the performance model's error
+//   hp_enforce_max_seqs=0|1 0 (the authors' default): HP admits prompts past max_seqs while at
+//                          least 5% of its KV blocks are free; 1: max_seqs is a hard cap on HP too
 #pragma once
 
 #include <string>
@@ -41,6 +45,8 @@ struct AscendraOptions {
   bool hp_aware = false;
   bool admission = false;
   bool migration = false;
+  bool hp_enforce_max_seqs = false;
+  double tbt_headroom = 0.9;
 };
 
 /// Parses the option string ("" = defaults). kInvalidArgument naming the bad key or value.

@@ -1,15 +1,18 @@
 #include "engine/sim/sim_backend.h"
 
+#include <utility>
+
 namespace asc {
 
-SimBackend::SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token)
-    : model_(model), num_kv_blocks_(num_kv_blocks), token_(token) {}
+SimBackend::SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token, TimeFn truth)
+    : model_(model), num_kv_blocks_(num_kv_blocks), token_(token), truth_(std::move(truth)) {}
 
 StatusOr<StepResult> SimBackend::execute(const StepPlan& plan) {
   StepResult r;
   r.tokens.reserve(plan.rows.size());
   for (const StepRow& row : plan.rows) r.tokens.push_back(row.sample ? token_ : -1);
-  r.duration_s = model_.predict_s(BatchShape::from_plan(plan));
+  const BatchShape shape = BatchShape::from_plan(plan);
+  r.duration_s = truth_ ? truth_(shape) : model_.predict_s(shape);
   return r;
 }
 

@@ -1,8 +1,10 @@
-// SimBackend: a Backend whose iterations take the time the PerfModel predicts. Keeps no KV
+// SimBackend: a Backend whose iterations take the time of a ground-truth function when given
+// (the analytic roofline of a built-in GPU profile), else the time the PerfModel predicts. Keeps no KV
 // storage (blocks are bookkeeping only) and samples a fixed token that is never EOS.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,8 +15,9 @@ namespace asc {
 
 class SimBackend final : public Backend {
  public:
-  /// `model` must outlive the backend.
-  SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token = 0);
+  using TimeFn = std::function<double(const BatchShape&)>;
+  /// `model` must outlive the backend. `truth`, when set, gives iteration times instead of it.
+  SimBackend(const PerfModel& model, int32_t num_kv_blocks, int32_t token = 0, TimeFn truth = {});
 
   StatusOr<StepResult> execute(const StepPlan& plan) override;
   int32_t num_kv_blocks() const override { return num_kv_blocks_; }
@@ -28,6 +31,7 @@ class SimBackend final : public Backend {
   const PerfModel& model_;
   int32_t num_kv_blocks_;
   int32_t token_;
+  TimeFn truth_;
 };
 
 }  // namespace asc

@@ -72,7 +72,7 @@ Status SimRun::init() {
     icfg.scheduler = config_.scheduler;
     icfg.emit_token_events = false;
     slots_[static_cast<size_t>(i)].instance = std::make_unique<Instance>(
-        std::make_unique<SimBackend>(model_, blocks), std::move(*policy), icfg, &model_);
+        std::make_unique<SimBackend>(model_, blocks, 0, config_.iteration_time_s), std::move(*policy), icfg, &model_);
     instance_ptrs_.push_back(slots_[static_cast<size_t>(i)].instance.get());
   }
   const std::string dname = config_.dispatcher.empty() ? default_dispatcher_name(config_.pools.is_dual())
@@ -84,6 +84,9 @@ Status SimRun::init() {
   if (!d.is_ok()) return d.status();
   dispatcher_ = std::move(*d);
   result_.records.resize(arrivals_.size());
+  result_.instance_busy_s.assign(slots_.size(), 0.0);
+  result_.instance_iterations.assign(slots_.size(), 0);
+  result_.instance_finished.assign(slots_.size(), 0);
   for (size_t i = 0; i < arrivals_.size(); ++i) {
     const SimArrival& a = arrivals_[i];
     if (a.num_prompt_tokens < 1 || a.num_output_tokens < 1) return invalid_argument("arrival with no tokens");
@@ -135,6 +138,7 @@ void SimRun::drain(size_t slot, double now) {
   for (std::unique_ptr<Request>& req : inst.take_finished()) {
     RequestRecord& rec = result_.records[index_of_.at(req->id)];
     rec = req->to_record();
+    ++result_.instance_finished[slot];
   }
 }
 
@@ -158,8 +162,11 @@ void SimRun::start_idle(double now) {
       again |= result_.num_offloads != before;
       if (s.plan.empty()) continue;
       s.result = s.instance->backend().execute(s.plan);
-      s.done_s = now + (s.result.is_ok() ? s.result->duration_s : 0.0);
+      const double duration = s.result.is_ok() ? s.result->duration_s : 0.0;
+      s.done_s = now + duration;
       ++result_.num_iterations;
+      result_.instance_busy_s[i] += duration;
+      ++result_.instance_iterations[i];
     }
   }
 }

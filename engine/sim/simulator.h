@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ struct SimConfig {
   double offload_margin_s = 0.0;
   std::string policy_options;         // PolicyContext::options (policy-specific "key=value,...")
   double max_time_s = 0.0;            // stop after this virtual time; 0 = run until all finish
+  // Ground-truth iteration time (e.g. builtin_roofline()); empty = the PerfModel's prediction.
+  // With it the policies predict with a fitted model that is only approximately right, as on a
+  // real device, and every policy's batches are charged by the same physics.
+  std::function<double(const BatchShape&)> iteration_time_s;
 };
 
 struct SimResult {
@@ -45,6 +50,11 @@ struct SimResult {
   double end_time_s = 0.0;             // virtual time of the last event
   int64_t num_iterations = 0;          // over all instances
   int64_t num_offloads = 0;
+  // Per instance (pool order): virtual seconds spent executing iterations, their count, and the
+  // HP pool's load is what decides whether offloads can still be served in time.
+  std::vector<double> instance_busy_s;
+  std::vector<int64_t> instance_iterations;
+  std::vector<int64_t> instance_finished;  // requests that finished on each instance
 };
 
 /// Runs the workload. kInvalidArgument for an unknown policy/dispatcher or bad arrivals.

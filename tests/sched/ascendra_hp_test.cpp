@@ -73,7 +73,7 @@ TEST(AscendraHp, ResumedRequestsFirst) {
   EXPECT_EQ(plan.rows[0].num_tokens, 102);  // prompt + generated tokens recomputed
 }
 
-// Nothing admissible (max_seqs reached): a decode-only batch of all running requests.
+// Nothing admissible (max_seqs reached and enforced): a decode-only batch of all running requests.
 TEST(AscendraHp, DecodesWhenNothingCanBeAdmitted) {
   SchedulerConfig cfg;
   cfg.max_seqs = 2;
@@ -81,11 +81,31 @@ TEST(AscendraHp, DecodesWhenNothingCanBeAdmitted) {
   bench.add_decode(1, 0.0, 50, 2, 1.0);
   bench.add_decode(2, 0.0, 70, 2, 1.0);
   bench.add_waiting(3, 0.5, 10, 1.0);
-  auto hp = make_hp(cfg, "");
+  auto hp = make_hp(cfg, "hp_enforce_max_seqs=1");
   bench.state().begin_plan();
   StepPlan plan = hp.schedule(bench.state(), 1.0);
   EXPECT_EQ(ids_of(plan), (std::vector<RequestId>{1, 2}));
   EXPECT_EQ(plan.num_decode_rows(), 2);
+}
+
+// The authors' default: max_seqs does not cap HP admission while >= 5% of the KV blocks are free;
+// below 5% free it does.
+TEST(AscendraHp, AdmitsPastMaxSeqsWhileKvIsFree) {
+  SchedulerConfig cfg;
+  cfg.max_seqs = 2;
+  auto run = [&](int32_t num_blocks, const std::string& opts) {
+    StateBench bench(num_blocks, cfg, &a100_model());
+    bench.add_decode(1, 0.0, 1500, 2, 1.0);  // 94 blocks of 16 positions each
+    bench.add_decode(2, 0.0, 1500, 2, 1.0);  // 94
+    bench.add_waiting(3, 0.5, 10, 1.0);      // needs 1
+    auto hp = make_hp(cfg, opts);
+    bench.state().begin_plan();
+    return ids_of(hp.schedule(bench.state(), 1.0));
+  };
+  const std::vector<RequestId> prefill{3}, decodes{1, 2};
+  EXPECT_EQ(run(200, ""), prefill);                         // 12 of 200 free (6%)
+  EXPECT_EQ(run(196, ""), decodes);                         // 8 of 196 free (4.1%): the block fits, but < 5%
+  EXPECT_EQ(run(200, "hp_enforce_max_seqs=1"), decodes);    // the hard cap
 }
 
 // tbt_budget: decodes keep running and prompts join up to the tightest TBT slack.

@@ -223,5 +223,53 @@ TEST(AscendraLp, TbtBudgetDoesNotStartPromptsThatWouldMissTtft) {
   EXPECT_TRUE(late.never_started());
 }
 
+// tbt_headroom: the iteration is planned to fill that share of the slack (room for the model's
+// error), and a chunk fills it: the planned time lies between the next-lower headroom and its own.
+TEST(AscendraLp, TbtHeadroomLeavesRoomUnderTheSlack) {
+  const PerfModel& model = a100_model();
+  SchedulerConfig cfg;
+  const double now = 5.0;
+  auto planned = [&](const std::string& headroom) {
+    StateBench bench(100000, cfg, &model);
+    for (RequestId id = 1; id <= 8; ++id) bench.add_decode(id, 1.0, 500, 10, now, 0.15);  // slack 0.15 s
+    bench.add_waiting(20, now - 0.1, 6000, 2.5);
+    auto lp = make_lp(cfg, &model, "tbt_budget=1,offload=0" + headroom);
+    bench.state().begin_plan();
+    return model.predict_s(BatchShape::from_plan(lp.schedule(bench.state(), now)));
+  };
+  const double full = planned(",tbt_headroom=1"), deflt = planned(""), tight = planned(",tbt_headroom=0.6");
+  EXPECT_LE(full, 0.15 + 1e-9);
+  EXPECT_GT(full, 0.9 * 0.15);   // fills what headroom 0.9 leaves free
+  EXPECT_LE(deflt, 0.9 * 0.15 + 1e-9);
+  EXPECT_GT(deflt, 0.6 * 0.15);
+  EXPECT_LE(tight, 0.6 * 0.15 + 1e-9);
+}
+
+// A prompt started as a chunk holds blocks for all of it, and is not started when they are not
+// free: chunked prompts on partial allocations could later all wait for blocks none of them frees
+// (the fuzz test found such a deadlock under the TBT cap and a small KV pool).
+TEST(AscendraLp, ChunkedPromptReservesItsWholePrompt) {
+  const PerfModel& model = a100_model();
+  SchedulerConfig cfg;
+  const double now = 5.0;
+  for (int32_t num_blocks : {2000, 400}) {
+    StateBench bench(num_blocks, cfg, &model);
+    for (RequestId id = 1; id <= 8; ++id) bench.add_decode(id, 1.0, 500, 10, now, 0.1);  // 32 blocks each
+    Request& prompt = bench.add_waiting(20, now - 0.1, 6000, 2.5);                     // 375 blocks
+    auto lp = make_lp(cfg, &model, "tbt_budget=1,offload=0");
+    bench.state().begin_plan();
+    StepPlan plan = lp.schedule(bench.state(), now);
+    if (num_blocks == 2000) {
+      ASSERT_EQ(plan.rows.size(), 9u);
+      EXPECT_LT(plan.rows.back().num_tokens, 6000);  // a chunk...
+      EXPECT_EQ(prompt.block_table.size(), static_cast<size_t>(Request::blocks_for(6000)));  // ...holding it all
+    } else {
+      EXPECT_EQ(plan.rows.size(), 8u);  // 400 - 256 used: a chunk would fit, the prompt does not
+      EXPECT_TRUE(prompt.never_started());
+      EXPECT_TRUE(prompt.block_table.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace asc

@@ -17,13 +17,15 @@ TEST(AscendraOptions, DefaultsAreThePapersDesign) {
   EXPECT_DOUBLE_EQ(o->margin_scale, 1.0);
   EXPECT_LT(o->margin_s, 0.0);
   EXPECT_FALSE(o->tbt_budget || o->admission || o->migration || o->hp_aware);
+  EXPECT_FALSE(o->hp_enforce_max_seqs);  // the authors' HP admits past max_seqs
+  EXPECT_DOUBLE_EQ(o->tbt_headroom, 0.9);
   EXPECT_EQ(o->dispatch, LpDispatch::kRoundRobin);
 }
 
 TEST(AscendraOptions, ParsesEveryKey) {
   auto o = parse_ascendra_options(
       "value=sjf,hopeless=demote,offload=0,margin_scale=0.5,margin_ms=300,ticket=off,tbt_budget,"
-      "dispatch=delay,hp_aware=1,admission=true,migration=yes");
+      "dispatch=delay,hp_aware=1,admission=true,migration=yes,hp_enforce_max_seqs=1,tbt_headroom=0.8");
   ASSERT_TRUE(o.is_ok()) << o.status().to_string();
   EXPECT_EQ(o->value, ValueFunction::kShortestJob);
   EXPECT_EQ(o->hopeless, HopelessOrder::kDemote);
@@ -31,7 +33,8 @@ TEST(AscendraOptions, ParsesEveryKey) {
   EXPECT_DOUBLE_EQ(o->margin_scale, 0.5);
   EXPECT_DOUBLE_EQ(o->margin_s, 0.3);
   EXPECT_FALSE(o->ticket);
-  EXPECT_TRUE(o->tbt_budget && o->hp_aware && o->admission && o->migration);
+  EXPECT_TRUE(o->tbt_budget && o->hp_aware && o->admission && o->migration && o->hp_enforce_max_seqs);
+  EXPECT_DOUBLE_EQ(o->tbt_headroom, 0.8);
   EXPECT_EQ(o->dispatch, LpDispatch::kPredictedDelay);
   auto again = parse_ascendra_options(ascendra_options_to_string(*o));
   ASSERT_TRUE(again.is_ok()) << ascendra_options_to_string(*o);
@@ -40,7 +43,8 @@ TEST(AscendraOptions, ParsesEveryKey) {
 
 TEST(AscendraOptions, RejectsBadInputWithTheKeyNamed) {
   for (const char* bad : {"nonsense=1", "value=fifo", "offload=maybe", "margin_scale=-1",
-                          "margin_ms=abc", "dispatch=random", "hopeless=sometimes"}) {
+                          "margin_ms=abc", "dispatch=random", "hopeless=sometimes", "tbt_headroom=0",
+                          "tbt_headroom=1.5", "hp_enforce_max_seqs=2"}) {
     auto o = parse_ascendra_options(bad);
     ASSERT_FALSE(o.is_ok()) << bad;
     EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);

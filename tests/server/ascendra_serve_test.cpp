@@ -2,7 +2,9 @@
 //   - bad --policy-options end start-up at once with one line on stderr and a non-zero exit;
 //   - a request the LP instance's risk monitor offloads to HP before it starts streams normally,
 //     its greedy output equals the same request's on a single sarathi instance, and /metrics counts
-//     the offload.
+//     the offload;
+//   - with migration=1 a request ticket entry put on HP is handed back to LP mid-decode with its KV
+//     and streams the same text; /metrics counts the migration and shows each perf model's error.
 // The offload is forced deterministically: --max-seqs 1 keeps the LP instance full with a first
 // request, --ttft-slo-ms 1 puts every waiting request at risk, ticket=0 keeps new requests off HP.
 // Skips when the binary or the model is absent.
@@ -279,6 +281,55 @@ TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   EXPECT_EQ(moved.text, reference.text);
   EXPECT_EQ(occupant.status, 200);
   EXPECT_EQ(occupant.finish_reason, "length");
+}
+
+/// Values of a labelled gauge in Prometheus text, one per series.
+std::vector<double> gauge_values(const std::string& text, const std::string& name) {
+  std::vector<double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    const size_t space = line.rfind(' ');
+    if (space != std::string::npos) out.push_back(std::stod(line.substr(space + 1)));
+  }
+  return out;
+}
+
+// migration=1: ticket entry puts the request on HP; with --max-seqs 2 its one running decode closes
+// the HP ticket, so the hand-back rule moves it, with its KV, to LP mid-decode.
+TEST(AscendraServe, HandedBackRequestStreamsLikeSarathi) {
+  std::string why;
+  if (!prerequisites(why)) GTEST_SKIP() << why;
+  Stream reference;
+  {
+    ServeProcess sarathi;
+    ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
+    ASSERT_TRUE(sarathi.wait_ready());
+    reference = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, true));
+    ASSERT_EQ(reference.status, 200);
+  }
+  ServeProcess server;
+  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
+                            "2", "--policy-options", "migration=1"}));
+  ASSERT_TRUE(server.wait_ready());
+  Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, true));
+
+  httplib::Client cli("127.0.0.1", server.port());
+  auto metrics = cli.Get("/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  EXPECT_EQ(counter_value(metrics->body, "ascendra_migrations_total"), 1.0) << metrics->body;
+  EXPECT_EQ(counter_value(metrics->body, "ascendra_offloads_total"), 0.0) << metrics->body;
+  // Both instances refined their performance model on measured iterations.
+  const std::vector<double> mape = gauge_values(metrics->body, "ascendra_perf_model_mape");
+  ASSERT_EQ(mape.size(), 2u) << metrics->body;
+  for (double m : mape) EXPECT_GE(m, 0.0);
+
+  ASSERT_EQ(moved.status, 200);
+  ASSERT_FALSE(moved.data.empty());
+  EXPECT_EQ(moved.data.back(), "[DONE]");
+  EXPECT_EQ(moved.finish_reason, "length");
+  EXPECT_EQ(moved.text, reference.text);  // no gap, no duplicate
 }
 
 }  // namespace

@@ -106,5 +106,61 @@ TEST(Simulator, PolicySignaturesAtHighLoad) {
   EXPECT_LT(rep[1].itl.p99_ms, rep[0].itl.p99_ms);
 }
 
+// With a ground-truth time function the simulator charges iterations by it, not by the fitted
+// model: the same plan sequence costs exactly the truth's sum, and busy time adds up per instance.
+TEST(Simulator, ChargesIterationsByTheGroundTruthWhenGiven) {
+  auto model = builtin_profile("a100-llama-3.1-8b");
+  ASSERT_TRUE(model.is_ok());
+  std::vector<SimArrival> arrivals;
+  for (uint64_t i = 0; i < 40; ++i) arrivals.push_back({i, 0.2 * static_cast<double>(i), 300, 20, 1.0, 0.15, 0});
+  SimConfig cfg;
+  cfg.policy = "vllm";
+  cfg.pools = PoolSpec::uniform(2);
+  auto fitted = simulate(*model, cfg, arrivals);
+  int64_t charged = 0;
+  cfg.iteration_time_s = [&charged](const BatchShape& shape) {
+    ++charged;
+    return 0.001 * (1 + shape.num_tokens());  // 1 ms + 1 ms per token: far from the A100 fit
+  };
+  auto truth = simulate(*model, cfg, arrivals);
+  ASSERT_TRUE(fitted.is_ok() && truth.is_ok());
+  EXPECT_EQ(charged, truth->num_iterations);
+  // The last request: a 300-token prefill (0.301 s) when it is alone, then 19 single decodes.
+  const RequestRecord& last = truth->records.back();
+  ASSERT_TRUE(last.success);
+  EXPECT_NEAR(last.token_times_s.back() - last.token_times_s.front(), 19 * 0.002, 1e-9);
+  EXPECT_NE(truth->end_time_s, fitted->end_time_s);
+  ASSERT_EQ(truth->instance_busy_s.size(), 2u);
+  ASSERT_EQ(truth->instance_finished.size(), 2u);
+  EXPECT_EQ(truth->instance_finished[0] + truth->instance_finished[1], 40);
+  EXPECT_EQ(truth->instance_iterations[0] + truth->instance_iterations[1], truth->num_iterations);
+  for (double busy : truth->instance_busy_s) {
+    EXPECT_GT(busy, 0.0);
+    EXPECT_LE(busy, truth->end_time_s + 1e-9);
+  }
+}
+
+// The built-in profile's fit must price the Ascendra LP pool's batches (several whole prompts
+// joining running decodes) like its roofline: a fit that undercharges them hands the LP pool
+// free time in every simulation that charges by the fit, and mispredicts its offloads.
+TEST(Simulator, BuiltinProfileChargesLpMixedBatchesLikeItsRoofline) {
+  auto model = builtin_profile("a100-llama-3.1-8b");
+  auto truth = builtin_roofline("a100-llama-3.1-8b");
+  ASSERT_TRUE(model.is_ok() && truth.is_ok());
+  struct Case { int32_t prompts, prompt_len, decodes, context; };
+  for (Case c : {Case{4, 2000, 100, 2000}, Case{2, 4000, 60, 1000}, Case{8, 1000, 120, 3000}, Case{1, 2000, 100, 2000}}) {
+    BatchShape mixed, prefill;
+    for (int32_t i = 0; i < c.prompts; ++i) {
+      mixed.add_prefill(0, c.prompt_len, true);
+      prefill.add_prefill(0, c.prompt_len, true);
+    }
+    for (int32_t i = 0; i < c.decodes; ++i) mixed.add_decode(c.context);
+    const double predicted = model->predict_s(mixed), actual = (*truth)(mixed);
+    EXPECT_NEAR(predicted / actual, 1.0, 0.06) << c.prompts << " x " << c.prompt_len << " + " << c.decodes;
+    EXPECT_GT(predicted, model->predict_s(prefill)) << "adding decodes must not make a batch cheaper";
+  }
+  EXPECT_FALSE(builtin_roofline("no-such-profile").is_ok());
+}
+
 }  // namespace
 }  // namespace asc
