@@ -15,7 +15,8 @@
 //   dispatch=rr|delay      LP dispatch: round-robin (paper) or least predicted delay (extension)
 //   hp_aware=1|0           extension: keep an offload on LP when HP is predicted to miss it too
 //   admission=1|0          extension: reject at arrival requests that cannot meet their TTFT
-//   migration=1|0          extension: move started requests with their KV blocks when at risk
+//   migration=1|0          extension: a pressed HP instance (ticket closed) hands its started
+//                          decodes back to LP with their KV blocks (engine/cluster/migration.h)
 //   tbt_headroom=F         with tbt_budget: the share of the TBT slack an iteration is planned to
 //                          fill (default 0.9), room for the performance model's error
 //   hp_enforce_max_seqs=0|1 0 (the authors' default): HP admits prompts past max_seqs while at

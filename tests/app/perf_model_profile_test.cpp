@@ -33,10 +33,15 @@ TEST(PerfModelProfile, HeldOutMapeBelowTenPercentOnTheCpuBackend) {
   auto model = load_model(kModel);
   ASSERT_TRUE(model.is_ok()) << model.status().to_string();
   const auto start = std::chrono::steady_clock::now();
-  auto result = app::profile_cpu_model(**model, 2, size_t{128} << 20, ProfileGrid::quick());
+  // Five timed repeats per batch instead of the quick grid's three: on a shared 2-core machine the
+  // repeats of one batch spread by ~20%, and a median of three left the held-out MAPE (itself
+  // measured on noisy samples) hovering around the 10% bound.
+  ProfileGrid grid = ProfileGrid::quick();
+  grid.repeats = 5;
+  auto result = app::profile_cpu_model(**model, 2, size_t{128} << 20, grid);
   ASSERT_TRUE(result.is_ok()) << result.status().to_string();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("CPU profile (quick grid, %.1f s): %zu train + %zu held-out batches, held-out MAPE %.1f%% "
+  std::printf("CPU profile (quick grid, 5 repeats, %.1f s): %zu train + %zu held-out batches, held-out MAPE %.1f%% "
               "(measurement noise: median spread of repeats %.1f%%)\n",
               secs, result->train.size(), result->holdout.size(), 100.0 * result->holdout_mape,
               100.0 * result->repeat_spread);
