@@ -43,30 +43,10 @@ PORT_LLAMA="${PORT_LLAMA:-18081}"
 PORT_ASC="${PORT_ASC:-18082}"
 mkdir -p "$out"
 
-ascendra="${ASCENDRA:-}"
-if [ -z "$ascendra" ]; then
-  if [ -x build/ascendra ]; then ascendra=build/ascendra
-  else ascendra="$(ls -t build*/ascendra 2>/dev/null | head -1 || true)"; fi
-fi
-[ -n "$ascendra" ] && [ -x "$ascendra" ] || { echo "no ascendra binary (build it, or set ASCENDRA=path): bench needs it" >&2; exit 1; }
-[ -f "$MODEL" ] || { echo "model $MODEL absent (scripts/fetch-models.sh)" >&2; exit 1; }
-[ -f "$TRACE" ] || { echo "trace $TRACE absent" >&2; exit 1; }
+source "$root/scripts/lib-servers.sh"
+ascendra="$(find_ascendra)"
+check_inputs "$MODEL" "$TRACE"
 
-server_pid=""
-cleanup() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; }
-trap cleanup EXIT
-
-wait_ready() {  # url, pid, seconds
-  local url="$1" pid="$2" limit="$3" i
-  for ((i = 0; i < limit * 4; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then echo "server exited during start-up" >&2; return 1; fi
-    # /health answers 503 while the model loads (llama-server and ascendra alike).
-    if curl -fsS "$url/health" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
-  echo "server at $url not ready after ${limit}s" >&2
-  return 1
-}
 
 run_sweep() {  # name, url
   local name="$1" url="$2"
