@@ -231,20 +231,23 @@ TEST(AscendraServe, BadPolicyOptionsExitAtStartWithOneLine) {
   EXPECT_NE(err.find("bogus"), std::string::npos) << err;
 }
 
+// The reference stream: the request alone on one sarathi instance with one compute thread.
+void stream_on_sarathi(bool ignore_eos, Stream& out) {
+  ServeProcess sarathi;
+  ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
+  ASSERT_TRUE(sarathi.wait_ready());
+  out = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, ignore_eos));
+  ASSERT_EQ(out.status, 200);
+  ASSERT_FALSE(out.text.empty());
+}
+
 TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   std::string why;
   if (!prerequisites(why)) GTEST_SKIP() << why;
   // Reference: the request alone on one sarathi instance with one compute thread (each ascendra
   // instance below also gets one: --threads 2 over two instances).
   Stream reference;
-  {
-    ServeProcess sarathi;
-    ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
-    ASSERT_TRUE(sarathi.wait_ready());
-    reference = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, false));
-    ASSERT_EQ(reference.status, 200);
-    ASSERT_FALSE(reference.text.empty());
-  }
+  ASSERT_NO_FATAL_FAILURE(stream_on_sarathi(false, reference));
   ServeProcess server;
   ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
                             "1", "--ttft-slo-ms", "1", "--policy-options", "ticket=0"}));
@@ -302,13 +305,7 @@ TEST(AscendraServe, HandedBackRequestStreamsLikeSarathi) {
   std::string why;
   if (!prerequisites(why)) GTEST_SKIP() << why;
   Stream reference;
-  {
-    ServeProcess sarathi;
-    ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
-    ASSERT_TRUE(sarathi.wait_ready());
-    reference = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, true));
-    ASSERT_EQ(reference.status, 200);
-  }
+  ASSERT_NO_FATAL_FAILURE(stream_on_sarathi(true, reference));
   ServeProcess server;
   ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
                             "2", "--policy-options", "migration=1"}));
