@@ -32,6 +32,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/server/free_port.h"
+
 extern char** environ;
 
 namespace asc::server {
@@ -46,23 +48,6 @@ bool prerequisites(std::string& why) {
   if (!std::filesystem::exists(kBinary)) why = "no " + kBinary + " (build the ascendra target)";
   else if (!std::filesystem::exists(kModel)) why = "no model " + kModel + " (scripts/fetch-models.sh)";
   return why.empty();
-}
-
-/// A port that was free a moment ago: a raw socket bound to port 0, closed again.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string read_file(const std::string& path) {

@@ -17,31 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "server/bench_options.h"
+#include "tests/server/free_port.h"
 
 extern char** environ;
 
 namespace asc::server {
 namespace {
-
-// A port that was free a moment ago: bind a socket to port 0, read the port, close the socket.
-// (An httplib::Server would keep its listening socket open with SO_REUSEPORT, and the kernel would
-// then hand some of the bench's connections to that dead listener.)
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
 // Runs `ascendra serve` for the lifetime of the object.
 class ServeProcess {

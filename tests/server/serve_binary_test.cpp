@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/server/free_port.h"
 #include "tests/server/prometheus_parser.h"
 #include "tests/server/server_test_util.h"
 
@@ -26,27 +27,6 @@ using toy::post_stream;
 
 const std::string kBinary = std::string(ASC_BINARY_DIR) + "/ascendra";
 const std::string kModel = std::string(ASC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-/// A port that was free a moment ago: bind a plain socket to port 0, read the port, close it.
-/// (An httplib::Server used as a probe would keep its listening socket open -- cpp-httplib 0.11
-/// never closes it without listen() -- and, with SO_REUSEPORT, steal connections meant for the
-/// server, or make the server's bind fail while the test polls the dead socket.)
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 class ServeProcess {
  public:
