@@ -10,7 +10,8 @@
 # Env: ASC (binary, default build/ascendra), TRACES (default ../shared/traces), N (requests per
 # rate), OUT (directory for the JSON reports, default a temporary one), PROFILE, PLOTS (a directory:
 # write PNG plots there with scripts/plot-bench.py -- attainment against rate per workload and
-# setup, attainment against SLO scale).
+# setup, attainment against SLO scale), ONLY (labels to run, e.g. ONLY="vllm sarathi ascendra
+# +balanced"; the first two should stay the baselines, the ratios are taken against them).
 # A built-in profile is charged by its analytic roofline in `ascendra simulate` (the policies
 # predict with the fitted model), so every policy's batches cost the same physics.
 set -euo pipefail
@@ -59,7 +60,11 @@ systems=("vllm|vllm|any:3|"
          "+tbt+delay|ascendra|low:2,high:1|tbt_budget=1,dispatch=delay"
          "+tbt+hp_aware|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1"
          "+tbt+hp_aware+admission|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1,admission=1"
-         "+tbt+hp_aware+queue|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1,margin=queue")
+         "+tbt+hp_aware+queue|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1,margin=queue"
+         "+balanced|ascendra|low:2,high:1|ticket=balanced"
+         "+tbt+hp_aware+balanced|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1,ticket=balanced")
+# Runs a system label unless ONLY names others.
+selected() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 # Plotted against rate (the rest are in the tables).
 plotted="vllm sarathi ascendra +tbt_budget +tbt+hp_aware +tbt+hp_aware+admission"
 
@@ -88,13 +93,13 @@ base = {k: max([d[i] for d in data[:2] if d[i] is not None] or [None], key=lambd
         for k, i in (("paper", 1), ("strict", 2))}
 fmt = lambda x: "   n/a" if x is None else f"{x:6.2f}"
 ratio = lambda x, b: "   n/a" if x is None or not b else f"{x / b:5.2f}x"
-print(f"  {'system':<16} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   rate:offloads/migrations")
+print(f"  {'system':<24} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   rate:offloads/migrations")
 for label, c, s, p in data:
     runs = json.load(open(p))["runs"]
     moved = [r for r in runs if r.get("total_offloads", 0) or r.get("total_migrations", 0)]
     step = max(1, len(moved) // 6)  # a few rates across the sweep
     offl = " ".join(f"{r['qps']:g}:{r.get('total_offloads', 0)}/{r.get('total_migrations', 0)}" for r in moved[::step])
-    print(f"  {label:<16} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {offl or '-'}")
+    print(f"  {label:<24} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {offl or '-'}")
 PY
 }
 
@@ -107,6 +112,7 @@ for w in "${workloads[@]}"; do
   pngs=()
   for s in "${systems[@]}"; do
     IFS='|' read -r label policy pools opts <<< "$s"
+    selected "$label" || continue
     json="$out/${name}_${label//+/x}.json"
     run_sweep "$json" "$policy" "$pools" "$opts" "$trace" "$ttft" "$tbt" "$sweep"
     list+="$label"$'\t'"$json"$'\n'
@@ -120,8 +126,11 @@ for w in "${workloads[@]}"; do
   list=""
   pngs=()
   for s in "vllm|vllm|any:2|" "sarathi|sarathi|any:2|" "ascendra|ascendra|low:1,high:1|" \
-           "+tbt_budget|ascendra|low:1,high:1|tbt_budget=1" "+tbt+hp_aware|ascendra|low:1,high:1|tbt_budget=1,hp_aware=1"; do
+           "+tbt_budget|ascendra|low:1,high:1|tbt_budget=1" "+tbt+hp_aware|ascendra|low:1,high:1|tbt_budget=1,hp_aware=1" \
+           "+balanced|ascendra|low:1,high:1|ticket=balanced" \
+           "+tbt+hp_aware+balanced|ascendra|low:1,high:1|tbt_budget=1,hp_aware=1,ticket=balanced"; do
     IFS='|' read -r label policy pools opts <<< "$s"
+    selected "$label" || continue
     json="$out/${name}_2inst_${label//+/x}.json"
     half_sweep=$(python3 -c "a,b,s='$sweep'.split(':'); print(f'{float(a)/2:g}:{float(b)/1.5:g}:{float(s):g}')")
     run_sweep "$json" "$policy" "$pools" "$opts" "$trace" "$ttft" "$tbt" "$half_sweep"
@@ -141,6 +150,7 @@ for w in "${workloads[@]}"; do
   for s in "vllm|vllm|any:3|" "sarathi|sarathi|any:3|" "ascendra|ascendra|low:2,high:1|" \
            "+tbt_budget|ascendra|low:2,high:1|tbt_budget=1" "+tbt+hp_aware|ascendra|low:2,high:1|tbt_budget=1,hp_aware=1"; do
     IFS='|' read -r label policy pools opts <<< "$s"
+    selected "$label" || continue
     printf "  %-14s" "$label"
     for sc in $scales; do
       t1=$(python3 -c "print(round($ttft*$sc))"); t2=$(python3 -c "print(round($tbt*$sc))")

@@ -22,6 +22,11 @@ bool ticket_open(const InstanceStats& hp) {
   return few_running && kv_free;
 }
 
+bool balanced_ticket_open(const InstanceStats& hp, int32_t least_lp_load) {
+  if (!ticket_open(hp)) return false;
+  return least_lp_load < 0 || hp.num_running + hp.num_waiting <= least_lp_load;
+}
+
 double predicted_start_delay_s(const Instance& instance, const PerfModel* model, double now) {
   if (model == nullptr) return 0.0;
   double delay = 0.0;
@@ -94,9 +99,20 @@ size_t DualPoolDispatcher::route(const Request& request, const ClusterView& clus
   ASC_CHECK(!cluster.instances.empty() && cluster.instances.size() == cluster.roles.size());
   if (options_.ticket) {
     const size_t n = cluster.instances.size();
+    int32_t least_lp = -1;
+    if (options_.ticket_balanced) {
+      for (size_t i = 0; i < n; ++i) {
+        if (cluster.roles[i] != PoolRole::kLow) continue;
+        const InstanceStats s = cluster.instances[i]->stats();
+        const int32_t load = s.num_running + s.num_waiting;
+        least_lp = least_lp < 0 ? load : std::min(least_lp, load);
+      }
+    }
     for (size_t k = 0; k < n; ++k) {
       const size_t i = (hp_cursor_ + k) % n;
-      if (cluster.roles[i] != PoolRole::kHigh || !ticket_open(cluster.instances[i]->stats())) continue;
+      if (cluster.roles[i] != PoolRole::kHigh) continue;
+      const InstanceStats hp = cluster.instances[i]->stats();
+      if (options_.ticket_balanced ? !balanced_ticket_open(hp, least_lp) : !ticket_open(hp)) continue;
       hp_cursor_ = i + 1;
       ++num_ticket_entries_;
       return i;

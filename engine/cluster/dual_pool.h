@@ -5,6 +5,7 @@
 // - Ticket entry: a new request goes straight to an HP instance whose ticket is open: nothing
 //   waiting there, fewer than half its max sequences running, more than 10% of its KV blocks free
 //   (the authors' `running < (1 - running/max) * max` is the same as running < max/2).
+//   ticket=balanced (extension) also asks HP to be no busier than the least-loaded LP instance.
 // - Otherwise new requests go to the LP pool: round-robin (paper) or, with dispatch=delay, to the
 //   LP instance with the least predicted delay before it could start the request.
 // - admission=1 (extension): admit() rejects a request whose best predicted TTFT over all
@@ -29,6 +30,13 @@ namespace asc {
 
 /// Ticket condition of one HP instance (see above).
 bool ticket_open(const InstanceStats& hp);
+
+/// ticket=balanced (extension): the paper's ticket and, besides, HP carries no more requests
+/// (running + waiting) than `least_lp_load`, the least-loaded LP instance's (< 0: no LP instance,
+/// the paper's ticket alone). The paper sizes HP as one device beside two busy LP devices; with
+/// one LP beside one HP (the 2-core CPU set-up) the paper's ticket, open whenever HP has nothing
+/// waiting and runs under half its max sequences, sends most requests to HP while LP idles.
+bool balanced_ticket_open(const InstanceStats& hp, int32_t least_lp_load);
 
 /// Predicted seconds before `instance` could start a new request: the solo prefills of its waiting
 /// requests plus one iteration of its running decodes (0 without a model). With `now` >= 0,

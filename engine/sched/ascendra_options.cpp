@@ -69,7 +69,17 @@ Status apply_option(AscendraOptions& o, std::string_view key, std::string_view v
     return Status::ok();
   }
   if (key == "offload") return set_bool(o.offload);
-  if (key == "ticket") return set_bool(o.ticket);
+  if (key == "ticket") {
+    o.ticket_balanced = v == "balanced";
+    if (o.ticket_balanced) {
+      o.ticket = true;
+      return Status::ok();
+    }
+    auto b = parse_bool(key, v);
+    if (!b) return invalid_argument("ascendra option ticket: expected 0, 1 or balanced, got '" + std::string(v) + "'");
+    o.ticket = *b;
+    return Status::ok();
+  }
   if (key == "tbt_budget") return set_bool(o.tbt_budget);
   if (key == "hp_aware") return set_bool(o.hp_aware);
   if (key == "admission") return set_bool(o.admission);
@@ -110,7 +120,7 @@ std::string ascendra_options_to_string(const AscendraOptions& o) {
     << ",offload=" << o.offload << ",margin_scale=" << o.margin_scale;
   if (o.margin_s >= 0.0) s << ",margin_ms=" << o.margin_s * 1000.0;
   s << ",margin=" << (o.queue_margin ? "queue" : "full");
-  s << ",ticket=" << o.ticket << ",tbt_budget=" << o.tbt_budget
+  s << ",ticket=" << (o.ticket_balanced ? "balanced" : o.ticket ? "1" : "0") << ",tbt_budget=" << o.tbt_budget
     << ",dispatch=" << (o.dispatch == LpDispatch::kRoundRobin ? "rr" : "delay")
     << ",hp_aware=" << o.hp_aware << ",admission=" << o.admission << ",migration=" << o.migration
     << ",hp_enforce_max_seqs=" << o.hp_enforce_max_seqs << ",tbt_headroom=" << o.tbt_headroom;

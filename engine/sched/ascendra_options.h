@@ -10,7 +10,8 @@
 //   margin_ms=N            explicit offload margin, overrides margin_scale
 //   margin=full|queue      full: the paper's rule with a full-batch margin; queue (extension):
 //                          predict the next LP batch that would carry the request instead
-//   ticket=1|0             ticket entry of new requests straight to HP
+//   ticket=1|0|balanced    ticket entry of new requests straight to HP; balanced (extension):
+//                          only while HP carries no more requests than the least-loaded LP
 //   tbt_budget=1|0         extension: cap each LP iteration at the tightest decode's TBT slack
 //   dispatch=rr|delay      LP dispatch: round-robin (paper) or least predicted delay (extension)
 //   hp_aware=1|0           extension: keep an offload on LP when HP is predicted to miss it too
@@ -41,6 +42,7 @@ struct AscendraOptions {
   double margin_s = -1.0;   // < 0: derived from the performance model
   bool queue_margin = false;  // margin=queue
   bool ticket = true;
+  bool ticket_balanced = false;  // ticket=balanced
   bool tbt_budget = false;
   LpDispatch dispatch = LpDispatch::kRoundRobin;
   bool hp_aware = false;

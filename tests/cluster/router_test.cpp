@@ -92,6 +92,21 @@ TEST(DualPool, TicketEntryThenRoundRobinOverLp) {
   EXPECT_EQ(d->num_ticket_entries(), 1);
 }
 
+// ticket=balanced: HP takes a new request only while it carries no more than the least-loaded LP,
+// so with idle instances arrivals alternate HP, LP, HP, ... instead of all going to HP.
+TEST(DualPool, BalancedTicketKeepsHpNoBusierThanLp) {
+  Cluster c("ticket=balanced");
+  EXPECT_EQ(c.arrive(1, 0.0, 100), 2u);  // all idle: ticket
+  ASSERT_TRUE(c.at(2).step(0.0));  // HP starts its request
+  EXPECT_EQ(c.arrive(2, 0.0, 100), 0u);  // HP runs 1 > LP 0
+  EXPECT_EQ(c.arrive(3, 0.0, 100), 1u);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE(c.at(i).step(0.1));  // every instance runs one
+  EXPECT_EQ(c.arrive(4, 0.1, 100), 2u);  // 1 <= min(1, 1): ticket again
+  auto* d = dynamic_cast<DualPoolDispatcher*>(&c.dispatcher());
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->num_ticket_entries(), 2);
+}
+
 TEST(DualPool, TicketOffGoesRoundRobinOverLpOnly) {
   Cluster c("ticket=0");
   EXPECT_EQ(c.arrive(1, 0.0, 100), 0u);

@@ -14,6 +14,7 @@ TEST(AscendraOptions, DefaultsAreThePapersDesign) {
   EXPECT_EQ(o->hopeless, HopelessOrder::kPaper);
   EXPECT_TRUE(o->offload);
   EXPECT_TRUE(o->ticket);
+  EXPECT_FALSE(o->ticket_balanced);
   EXPECT_DOUBLE_EQ(o->margin_scale, 1.0);
   EXPECT_LT(o->margin_s, 0.0);
   EXPECT_FALSE(o->tbt_budget || o->admission || o->migration || o->hp_aware);
@@ -41,10 +42,22 @@ TEST(AscendraOptions, ParsesEveryKey) {
   EXPECT_EQ(ascendra_options_to_string(*again), ascendra_options_to_string(*o));
 }
 
+TEST(AscendraOptions, BalancedTicketIsATicketAndRoundTrips) {
+  auto o = parse_ascendra_options("ticket=balanced");
+  ASSERT_TRUE(o.is_ok()) << o.status().to_string();
+  EXPECT_TRUE(o->ticket && o->ticket_balanced);
+  auto again = parse_ascendra_options(ascendra_options_to_string(*o));
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_TRUE(again->ticket_balanced);
+  auto off = parse_ascendra_options("ticket=balanced,ticket=0");  // the last one wins
+  ASSERT_TRUE(off.is_ok());
+  EXPECT_FALSE(off->ticket || off->ticket_balanced);
+}
+
 TEST(AscendraOptions, RejectsBadInputWithTheKeyNamed) {
   for (const char* bad : {"nonsense=1", "value=fifo", "offload=maybe", "margin_scale=-1",
                           "margin_ms=abc", "dispatch=random", "hopeless=sometimes", "tbt_headroom=0",
-                          "tbt_headroom=1.5", "hp_enforce_max_seqs=2"}) {
+                          "tbt_headroom=1.5", "hp_enforce_max_seqs=2", "ticket=sometimes"}) {
     auto o = parse_ascendra_options(bad);
     ASSERT_FALSE(o.is_ok()) << bad;
     EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);

@@ -35,6 +35,15 @@ TEST(AscendraRouter, TicketEntryThenRoundRobinOverLow) {
   EXPECT_EQ(route(fn, {load(0, 0), load(0, 0), load(0, 0, 900)}), 0); // only 10% KV free
 }
 
+TEST(AscendraRouter, BalancedTicketNeedsHighNoBusierThanTheLeastLoadedLow) {
+  RouteFn fn = make_dual_pool_router(*parse_ascendra_options("ticket=balanced"));
+  EXPECT_EQ(route(fn, {load(2, 0), load(1, 1), load(2, 0)}), 2);  // 2 <= min(2, 2): ticket
+  EXPECT_EQ(route(fn, {load(2, 0), load(1, 0), load(2, 0)}), 0);  // 2 > 1: LOW in turn
+  EXPECT_EQ(route(fn, {load(0, 0), load(0, 0), load(1, 0)}), 1);
+  EXPECT_EQ(route(fn, {load(5, 0), load(6, 0), load(3, 0)}), 2);
+  EXPECT_EQ(route(fn, {load(5, 0), load(6, 0), load(4, 0)}), 0);  // the paper's half-max bound still holds
+}
+
 TEST(AscendraRouter, OffloadsGoToHighEvenWhenItIsBusy) {
   RouteFn fn = make_dual_pool_router(*parse_ascendra_options(""));
   EXPECT_EQ(route(fn, {load(0, 0), load(0, 0), load(8, 5)}, /*from=*/0), 2);
