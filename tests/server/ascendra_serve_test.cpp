@@ -10,19 +10,11 @@
 // Skips when the binary or the model is absent.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -32,112 +24,19 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/server/free_port.h"
-
-extern char** environ;
+#include "tests/server/serve_process.h"
 
 namespace asc::server {
 namespace {
 
 using nlohmann::json;
 
-const std::string kBinary = std::string(ASC_BINARY_DIR) + "/ascendra";
-const std::string kModel = std::string(ASC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-bool prerequisites(std::string& why) {
-  if (!std::filesystem::exists(kBinary)) why = "no " + kBinary + " (build the ascendra target)";
-  else if (!std::filesystem::exists(kModel)) why = "no model " + kModel + " (scripts/fetch-models.sh)";
-  return why.empty();
+/// `ascendra serve` on the default model with this file's common flags and `extra`.
+bool spawn(ServeProcess& server, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--ctx-size", "512", "--served-model-name", "smol"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return server.spawn(kServeBinary, kServeModel, args);
 }
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// One `ascendra serve` process; its stderr goes to a temporary file.
-class ServeProcess {
- public:
-  ServeProcess() {
-    log_ = (std::filesystem::temp_directory_path() /
-            ("ascendra_serve_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++) + ".log"))
-               .string();
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    std::filesystem::remove(log_, ec);
-  }
-
-  bool spawn(const std::vector<std::string>& extra) {
-    port_ = free_port();
-    std::vector<std::string> args = {kBinary, "serve", "-m", kModel, "--port", std::to_string(port_),
-                                     "--ctx-size", "512", "--served-model-name", "smol"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, kBinary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-    return rc == 0;
-  }
-
-  /// Waits until GET /health answers 200; false (with the server's log) when it exits or times out.
-  bool wait_ready() {
-    httplib::Client cli("127.0.0.1", port_);
-    cli.set_connection_timeout(1, 0);
-    cli.set_read_timeout(2, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto res = cli.Get("/health");
-      if (res && res->status == 200) return true;
-      if (wait_exit(0) != kRunning) {
-        ADD_FAILURE() << "ascendra serve exited during start-up:\n" << stderr_text();
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "not ready within 90 s:\n" << stderr_text();
-    return false;
-  }
-
-  static constexpr int kRunning = -1000;
-  /// Exit status after waiting up to timeout_ms; kRunning while it runs, -1 when killed by a signal.
-  int wait_exit(int timeout_ms) {
-    for (int waited = 0;; waited += 10) {
-      int status = 0;
-      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      if (pid_ <= 0) return exit_status_;
-      if (waited >= timeout_ms) return kRunning;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-
-  int port() const { return port_; }
-  std::string stderr_text() const { return read_file(log_); }
-
- private:
-  static int& counter() {
-    static int n = 0;  // test-local sequence for log names (one test thread)
-    return n;
-  }
-  pid_t pid_ = -1;
-  int port_ = 0;
-  int exit_status_ = -1;
-  std::string log_;
-};
 
 struct Stream {
   int status = 0;
@@ -204,9 +103,9 @@ constexpr int kMaxTokens = 24;
 
 TEST(AscendraServe, BadPolicyOptionsExitAtStartWithOneLine) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   ServeProcess server;
-  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--policy-options", "bogus=1"}));
+  ASSERT_TRUE(spawn(server, {"--policy", "ascendra", "--pools", "low:1,high:1", "--policy-options", "bogus=1"}));
   const int status = server.wait_exit(20000);
   ASSERT_NE(status, ServeProcess::kRunning) << "the server kept running with bad --policy-options";
   EXPECT_GT(status, 0);
@@ -219,7 +118,7 @@ TEST(AscendraServe, BadPolicyOptionsExitAtStartWithOneLine) {
 // The reference stream: the request alone on one sarathi instance with one compute thread.
 void stream_on_sarathi(bool ignore_eos, Stream& out) {
   ServeProcess sarathi;
-  ASSERT_TRUE(sarathi.spawn({"--policy", "sarathi", "--threads", "1"}));
+  ASSERT_TRUE(spawn(sarathi, {"--policy", "sarathi", "--threads", "1"}));
   ASSERT_TRUE(sarathi.wait_ready());
   out = stream_completion(sarathi.port(), completion(kPrompt, kMaxTokens, ignore_eos));
   ASSERT_EQ(out.status, 200);
@@ -228,13 +127,13 @@ void stream_on_sarathi(bool ignore_eos, Stream& out) {
 
 TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   // Reference: the request alone on one sarathi instance with one compute thread (each ascendra
   // instance below also gets one: --threads 2 over two instances).
   Stream reference;
   ASSERT_NO_FATAL_FAILURE(stream_on_sarathi(false, reference));
   ServeProcess server;
-  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
+  ASSERT_TRUE(spawn(server, {"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
                             "1", "--ttft-slo-ms", "1", "--policy-options", "ticket=0"}));
   ASSERT_TRUE(server.wait_ready());
   // A long request occupies the only LP sequence slot; once it streams, the next request can only
@@ -288,11 +187,11 @@ std::vector<double> gauge_values(const std::string& text, const std::string& nam
 // the HP ticket, so the hand-back rule moves it, with its KV, to LP mid-decode.
 TEST(AscendraServe, HandedBackRequestStreamsLikeSarathi) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   Stream reference;
   ASSERT_NO_FATAL_FAILURE(stream_on_sarathi(true, reference));
   ServeProcess server;
-  ASSERT_TRUE(server.spawn({"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
+  ASSERT_TRUE(spawn(server, {"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
                             "2", "--policy-options", "migration=1"}));
   ASSERT_TRUE(server.wait_ready());
   Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, true));

@@ -3,21 +3,12 @@
 // Skips when the binary or the model is absent.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <thread>
 
-#include "tests/server/free_port.h"
 #include "tests/server/prometheus_parser.h"
+#include "tests/server/serve_process.h"
 #include "tests/server/server_test_util.h"
-
-extern char** environ;
 
 namespace asc::server {
 namespace {
@@ -25,77 +16,12 @@ namespace {
 using nlohmann::json;
 using toy::post_stream;
 
-const std::string kBinary = std::string(ASC_BINARY_DIR) + "/ascendra";
-const std::string kModel = std::string(ASC_SOURCE_DIR) + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-class ServeProcess {
- public:
-  /// Spawns the server and waits until /health says ready; false (with a failure) otherwise.
-  bool start(std::vector<std::string> extra) {
-    port_ = free_port();
-    std::vector<std::string> args = {kBinary, "serve", "-m", kModel, "--port", std::to_string(port_),
-                                     "--threads", "2", "--ctx-size", "512", "--served-model-name", "smol"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, kBinary.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-      ADD_FAILURE() << "cannot spawn " << kBinary;
-      return false;
-    }
-    httplib::Client cli("127.0.0.1", port_);
-    cli.set_connection_timeout(1, 0);
-    cli.set_read_timeout(2, 0);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // model load
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto res = cli.Get("/health");
-      if (res && res->status == 200) return true;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {  // it failed to start (bind, load): say so
-        pid_ = -1;
-        ADD_FAILURE() << "ascendra serve exited during start-up (status " << status << ")";
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "server did not become ready within 60 s";
-    return false;
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  /// Sends SIGTERM and returns the exit status (-1 when it did not exit normally within 20 s).
-  int terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 2000; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-  int port() const { return port_; }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    return c;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-bool prerequisites(std::string& why) {
-  if (!std::filesystem::exists(kBinary)) why = "no " + kBinary + " (build the ascendra target)";
-  else if (!std::filesystem::exists(kModel)) why = "no model " + kModel + " (scripts/fetch-models.sh)";
-  return why.empty();
+/// Starts `ascendra serve` on the default model with this file's common flags and `extra` and waits
+/// for it (60 s: the model load); false, with a test failure, otherwise.
+bool start(ServeProcess& server, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--threads", "2", "--ctx-size", "512", "--served-model-name", "smol"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return server.spawn(kServeBinary, kServeModel, args) && server.wait_ready(60);
 }
 
 std::string joined(const toy::StreamResult& s, std::string* finish = nullptr) {
@@ -119,9 +45,9 @@ std::string chat(const std::string& user, int max_tokens, bool stream) {
 
 TEST(ServeBinary, EndpointsStreamingAndSigterm) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   ServeProcess server;
-  ASSERT_TRUE(server.start({}));
+  ASSERT_TRUE(start(server, {}));
   auto cli = server.client();
   auto models = cli.Get("/v1/models");
   ASSERT_TRUE(models && models->status == 200);
@@ -153,9 +79,9 @@ TEST(ServeBinary, EndpointsStreamingAndSigterm) {
 
 TEST(ServeBinary, SixtyFourConcurrentStreamsMatchSoloRuns) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   ServeProcess server;
-  ASSERT_TRUE(server.start({"--max-seqs", "64"}));
+  ASSERT_TRUE(start(server, {"--max-seqs", "64"}));
   constexpr int kPrompts = 16, kClients = 64, kTokens = 8;
   std::vector<std::string> solo(kPrompts);
   for (int p = 0; p < kPrompts; ++p) {
@@ -177,9 +103,9 @@ TEST(ServeBinary, SixtyFourConcurrentStreamsMatchSoloRuns) {
 
 TEST(ServeBinary, DisconnectFreesKvBlocks) {
   std::string why;
-  if (!prerequisites(why)) GTEST_SKIP() << why;
+  if (!serve_prerequisites(why)) GTEST_SKIP() << why;
   ServeProcess server;
-  ASSERT_TRUE(server.start({}));
+  ASSERT_TRUE(start(server, {}));
   toy::StreamResult s = post_stream(server.port(), "/v1/completions",
                                     R"({"prompt":"Write a long story.","max_tokens":400,"ignore_eos":true,"stream":true})",
                                     {}, [](const toy::StreamResult& r) { return r.data.size() < 3; });
