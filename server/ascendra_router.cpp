@@ -54,15 +54,16 @@ RouteFn make_dual_pool_router(const AscendraOptions& options) {
     const std::vector<int> high = workers_of(ctx, pool_role_name(PoolRole::kHigh));
     if (ctx.from_worker >= 0 && !high.empty()) return pick_in_turn(high, cursors->high);
     if (options.ticket) {
-      int32_t least_lp = -1;
-      for (int i : low) {
-        const InstanceLoad& l = ctx.loads[static_cast<size_t>(i)];
-        least_lp = least_lp < 0 ? l.num_running + l.num_waiting : std::min(least_lp, l.num_running + l.num_waiting);
+      int32_t least_lp = -1;  // ticket=balanced: HP may carry no more than the least-loaded LOW
+      if (options.ticket_balanced) {
+        for (int i : low) {
+          const int32_t load = num_carried(stats_of(ctx.loads[static_cast<size_t>(i)]));
+          least_lp = least_lp < 0 ? load : std::min(least_lp, load);
+        }
       }
       for (size_t k = 0; k < high.size(); ++k) {
         const int i = high[(cursors->high.load() + k) % high.size()];
-        const InstanceStats hp = stats_of(ctx.loads[static_cast<size_t>(i)]);
-        if (options.ticket_balanced ? !balanced_ticket_open(hp, least_lp) : !ticket_open(hp)) continue;
+        if (!ticket_open(stats_of(ctx.loads[static_cast<size_t>(i)]), least_lp)) continue;
         cursors->high.fetch_add(1);
         return i;
       }

@@ -4,7 +4,7 @@
 //   - a re-routed (offloaded) request goes to the HIGH pool, round-robin;
 //   - ticket entry: a new request goes to a HIGH worker whose ticket is open (ticket_open());
 //     with ticket=balanced only while it carries no more requests than the least-loaded LOW
-//     worker (balanced_ticket_open());
+//     worker (ticket_open()'s bound);
 //   - otherwise round-robin over the LOW pool, or with dispatch=delay the LOW worker with the
 //     fewest waiting requests (then fewest running): the server's loads carry counts, not the
 //     prompt lengths the simulator's predicted-delay dispatch sums.

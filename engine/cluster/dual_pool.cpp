@@ -15,16 +15,12 @@ constexpr double kTicketMinFreeKv = 0.10;
 
 }  // namespace
 
-bool ticket_open(const InstanceStats& hp) {
+bool ticket_open(const InstanceStats& hp, int32_t max_hp_load) {
   if (hp.num_waiting > 0 || hp.max_seqs <= 0 || hp.num_blocks <= 0) return false;
   const bool few_running = 2 * hp.num_running < hp.max_seqs;
   const bool kv_free = static_cast<double>(hp.num_free_blocks) / hp.num_blocks > kTicketMinFreeKv;
-  return few_running && kv_free;
-}
-
-bool balanced_ticket_open(const InstanceStats& hp, int32_t least_lp_load) {
-  if (!ticket_open(hp)) return false;
-  return least_lp_load < 0 || hp.num_running + hp.num_waiting <= least_lp_load;
+  const bool balanced = max_hp_load < 0 || num_carried(hp) <= max_hp_load;
+  return few_running && kv_free && balanced;
 }
 
 double predicted_start_delay_s(const Instance& instance, const PerfModel* model, double now) {
@@ -103,16 +99,13 @@ size_t DualPoolDispatcher::route(const Request& request, const ClusterView& clus
     if (options_.ticket_balanced) {
       for (size_t i = 0; i < n; ++i) {
         if (cluster.roles[i] != PoolRole::kLow) continue;
-        const InstanceStats s = cluster.instances[i]->stats();
-        const int32_t load = s.num_running + s.num_waiting;
+        const int32_t load = num_carried(cluster.instances[i]->stats());
         least_lp = least_lp < 0 ? load : std::min(least_lp, load);
       }
     }
     for (size_t k = 0; k < n; ++k) {
       const size_t i = (hp_cursor_ + k) % n;
-      if (cluster.roles[i] != PoolRole::kHigh) continue;
-      const InstanceStats hp = cluster.instances[i]->stats();
-      if (options_.ticket_balanced ? !balanced_ticket_open(hp, least_lp) : !ticket_open(hp)) continue;
+      if (cluster.roles[i] != PoolRole::kHigh || !ticket_open(cluster.instances[i]->stats(), least_lp)) continue;
       hp_cursor_ = i + 1;
       ++num_ticket_entries_;
       return i;

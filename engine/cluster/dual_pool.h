@@ -28,15 +28,15 @@
 
 namespace asc {
 
-/// Ticket condition of one HP instance (see above).
-bool ticket_open(const InstanceStats& hp);
+/// Requests an instance carries: running + waiting (the load ticket=balanced compares).
+inline int32_t num_carried(const InstanceStats& s) { return s.num_running + s.num_waiting; }
 
-/// ticket=balanced (extension): the paper's ticket and, besides, HP carries no more requests
-/// (running + waiting) than `least_lp_load`, the least-loaded LP instance's (< 0: no LP instance,
-/// the paper's ticket alone). The paper sizes HP as one device beside two busy LP devices; with
-/// one LP beside one HP (the 2-core CPU set-up) the paper's ticket, open whenever HP has nothing
-/// waiting and runs under half its max sequences, sends most requests to HP while LP idles.
-bool balanced_ticket_open(const InstanceStats& hp, int32_t least_lp_load);
+/// Ticket condition of one HP instance (see above). With `max_hp_load` >= 0 (ticket=balanced,
+/// extension: the least-loaded LP instance's num_carried) HP must also carry no more requests than
+/// that. The paper sizes HP as one device beside two busy LP devices; with one LP beside one HP
+/// (the 2-core CPU set-up) the paper's ticket, open whenever HP has nothing waiting and runs under
+/// half its max sequences, sends most requests to HP while LP idles.
+bool ticket_open(const InstanceStats& hp, int32_t max_hp_load = -1);
 
 /// Predicted seconds before `instance` could start a new request: the solo prefills of its waiting
 /// requests plus one iteration of its running decodes (0 without a model). With `now` >= 0,
