@@ -75,7 +75,10 @@ StatusOr<std::shared_ptr<RequestChannel>> EngineService::submit(std::unique_ptr<
                               " waiting); retry later");
   }
   auto channel = std::make_shared<RequestChannel>(options_.channel_capacity);
-  route(Submission{std::move(request), channel}, -1);
+  Submission submission;
+  submission.request = std::move(request);
+  submission.channel = channel;
+  route(std::move(submission), -1);
   return channel;
 }
 

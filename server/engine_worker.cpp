@@ -220,7 +220,10 @@ void EngineWorker::dispatch(std::vector<DriverEvent>& events, double now_s) {
           finish(e.id, FinishReason::kError, now_s, "offloaded request has no target");
           break;
         }
-        Submission moved{std::move(e.detached), std::move(it->second.channel), it->second.started};
+        Submission moved;
+        moved.request = std::move(e.detached);
+        moved.channel = std::move(it->second.channel);
+        moved.started = it->second.started;
         active_.erase(it);
         callbacks_.offload(std::move(moved), index_);
         num_active_.fetch_sub(1, std::memory_order_relaxed);  // after the target counted it

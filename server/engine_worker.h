@@ -105,6 +105,8 @@ class EngineWorker {
   void fail_all(const Status& status, double now_s);
   void publish_load();
   // Migration (engine_worker_migration.cpp).
+  /// Bookkeeping for a request taken in from `s` (before the request leaves `s`; no channel yet).
+  static Active active_for(const Submission& s);
   void admit(Submission& s, double now_s);
   void take_migrated(Submission& s, double now_s);
   void perform_moves();

@@ -27,14 +27,19 @@ void EngineWorker::request_move(MoveOrder order) {
   if (order.done) order.done(-1);  // the worker has stopped: nothing is here
 }
 
-void EngineWorker::admit(Submission& s, double now_s) {
-  const RequestId id = s.request->id;
+EngineWorker::Active EngineWorker::active_for(const Submission& s) {
   Active active;
-  active.channel = std::move(s.channel);
   active.max_output_tokens = s.request->max_output_tokens;
   active.ignore_eos = s.request->ignore_eos;
   active.num_generated = s.request->num_output_tokens();
   active.started = s.started;  // a moved request must not end its queue time twice
+  return active;
+}
+
+void EngineWorker::admit(Submission& s, double now_s) {
+  const RequestId id = s.request->id;
+  Active active = active_for(s);
+  active.channel = std::move(s.channel);
   active_.emplace(id, std::move(active));
   Status status = driver_->submit(std::move(s.request));
   if (!status.is_ok()) finish(id, FinishReason::kError, now_s, status.message());
@@ -44,11 +49,7 @@ void EngineWorker::take_migrated(Submission& s, double now_s) {
   const bool may_return = !s.returning && s.origin != index_ && callbacks_.migrate;
   // Read before attach, which takes the request on success.
   const RequestId id = s.request->id;
-  Active active;
-  active.max_output_tokens = s.request->max_output_tokens;
-  active.ignore_eos = s.request->ignore_eos;
-  active.num_generated = s.request->num_output_tokens();
-  active.started = s.started;
+  Active active = active_for(s);
   const AttachOutcome outcome = driver_->attach(s.request, s.kv, /*recompute_ok=*/!may_return);
   if (outcome == AttachOutcome::kRefused) {
     if (may_return) {
