@@ -16,7 +16,6 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +23,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/server/prometheus_parser.h"
 #include "tests/server/serve_process.h"
 
 namespace asc::server {
@@ -88,14 +88,25 @@ json completion(const std::string& prompt, int max_tokens, bool ignore_eos) {
               {"temperature", 0},  {"stream", true},   {"ignore_eos", ignore_eos}};
 }
 
-/// The value of an unlabelled counter in Prometheus text; -1 when absent.
-double counter_value(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+/// GET /metrics, parsed (and checked) as Prometheus text.
+prom::Exposition scrape(int port) {
+  httplib::Client cli("127.0.0.1", port);
+  prom::Exposition e;
+  auto res = cli.Get("/metrics");
+  EXPECT_TRUE(res && res->status == 200);
+  if (res) {
+    EXPECT_EQ(prom::parse_exposition(res->body, e), "") << res->body;
   }
-  return -1.0;
+  return e;
+}
+
+/// Values of every series of `name`.
+std::vector<double> values_of(const prom::Exposition& e, const std::string& name) {
+  std::vector<double> out;
+  for (const prom::Sample& s : e.samples) {
+    if (s.name == name) out.push_back(s.value);
+  }
+  return out;
 }
 
 const char* const kPrompt = "The three primary colours of light are";
@@ -152,11 +163,9 @@ TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, false));
   occupant_thread.join();
 
-  httplib::Client cli("127.0.0.1", server.port());
-  auto metrics = cli.Get("/metrics");
-  ASSERT_TRUE(metrics && metrics->status == 200);
-  EXPECT_EQ(counter_value(metrics->body, "ascendra_offloads_total"), 1.0) << metrics->body;
-  EXPECT_EQ(counter_value(metrics->body, "ascendra_migrations_total"), 0.0) << metrics->body;
+  const prom::Exposition metrics = scrape(server.port());
+  EXPECT_EQ(values_of(metrics, "ascendra_offloads_total"), std::vector<double>{1.0});
+  EXPECT_EQ(values_of(metrics, "ascendra_migrations_total"), std::vector<double>{0.0});
 
   ASSERT_EQ(moved.status, 200);
   ASSERT_FALSE(moved.data.empty());
@@ -168,19 +177,6 @@ TEST(AscendraServe, OffloadedRequestStreamsLikeSarathi) {
   EXPECT_EQ(moved.text, reference.text);
   EXPECT_EQ(occupant.status, 200);
   EXPECT_EQ(occupant.finish_reason, "length");
-}
-
-/// Values of a labelled gauge in Prometheus text, one per series.
-std::vector<double> gauge_values(const std::string& text, const std::string& name) {
-  std::vector<double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0) continue;
-    const size_t space = line.rfind(' ');
-    if (space != std::string::npos) out.push_back(std::stod(line.substr(space + 1)));
-  }
-  return out;
 }
 
 // migration=1: ticket entry puts the request on HP; with --max-seqs 2 its one running decode closes
@@ -196,14 +192,12 @@ TEST(AscendraServe, HandedBackRequestStreamsLikeSarathi) {
   ASSERT_TRUE(server.wait_ready());
   Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, true));
 
-  httplib::Client cli("127.0.0.1", server.port());
-  auto metrics = cli.Get("/metrics");
-  ASSERT_TRUE(metrics && metrics->status == 200);
-  EXPECT_EQ(counter_value(metrics->body, "ascendra_migrations_total"), 1.0) << metrics->body;
-  EXPECT_EQ(counter_value(metrics->body, "ascendra_offloads_total"), 0.0) << metrics->body;
+  const prom::Exposition metrics = scrape(server.port());
+  EXPECT_EQ(values_of(metrics, "ascendra_migrations_total"), std::vector<double>{1.0});
+  EXPECT_EQ(values_of(metrics, "ascendra_offloads_total"), std::vector<double>{0.0});
   // Both instances refined their performance model on measured iterations.
-  const std::vector<double> mape = gauge_values(metrics->body, "ascendra_perf_model_mape");
-  ASSERT_EQ(mape.size(), 2u) << metrics->body;
+  const std::vector<double> mape = values_of(metrics, "ascendra_perf_model_mape");
+  ASSERT_EQ(mape.size(), 2u);
   for (double m : mape) EXPECT_GE(m, 0.0);
 
   ASSERT_EQ(moved.status, 200);
