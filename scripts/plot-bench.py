@@ -61,6 +61,20 @@ def slo_points(path):
             [100.0 * r.get("strict_slo_attainment", 0.0) for r in runs])
 
 
+def finish_attainment_plot(fig, ax, out, title=None, legend_fontsize=None):
+    """The y axis, 90% line, grid, title and legend shared by the attainment plots; saves to `out`."""
+    ax.axhline(90.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_ylabel("SLO attainment (%)  [dashed: strict]")
+    ax.set_ylim(0, 102)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=legend_fontsize)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print(out)
+
+
 def plot_slo(paths, out, title):
     import matplotlib
     matplotlib.use("Agg")
@@ -70,18 +84,9 @@ def plot_slo(paths, out, title):
         scale, att, strict = slo_points(path)
         line, = ax.plot(scale, att, marker="o", label=label_of(path))
         ax.plot(scale, strict, linestyle="--", color=line.get_color(), alpha=0.6)
-    ax.axhline(90.0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xscale("log")
     ax.set_xlabel("SLO scale (x TTFT and TBT objectives)")
-    ax.set_ylabel("SLO attainment (%)  [dashed: strict]")
-    ax.set_ylim(0, 102)
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    print(out)
+    finish_attainment_plot(fig, ax, out, title)
 
 
 def plot_sweeps(paths, out, title=None):
@@ -94,17 +99,8 @@ def plot_sweeps(paths, out, title=None):
         name = label_of(path) + ("" if cap is None else f" (cap@90% {cap:.2f})")
         line, = ax.plot(qps, att, marker="o", label=name)
         ax.plot(qps, strict, linestyle="--", color=line.get_color(), alpha=0.6)
-    ax.axhline(90.0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("request rate (req/s)")
-    ax.set_ylabel("SLO attainment (%)  [dashed: strict]")
-    ax.set_ylim(0, 102)
-    ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    print(out)
+    finish_attainment_plot(fig, ax, out, title, legend_fontsize=8)
 
 
 def cdf_columns(path, qps):
