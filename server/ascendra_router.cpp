@@ -30,15 +30,19 @@ int pick_in_turn(const std::vector<int>& workers, std::atomic<uint64_t>& cursor)
   return workers[cursor.fetch_add(1) % workers.size()];
 }
 
-int pick_least_loaded(const RouteContext& ctx, const std::vector<int>& workers, std::atomic<uint64_t>& cursor) {
-  // Start the scan at the cursor so ties rotate.
+/// dispatch=delay: the worker with the least published predicted start delay (the simulator's
+/// rule, DualPoolDispatcher); equal delays (e.g. idle workers) go by fewer waiting, then fewer
+/// running requests. The scan starts at the cursor so full ties rotate.
+int pick_least_delay(const RouteContext& ctx, const std::vector<int>& workers, std::atomic<uint64_t>& cursor) {
   const size_t start = cursor.fetch_add(1) % workers.size();
   int best = workers[start];
   for (size_t k = 1; k < workers.size(); ++k) {
     const int i = workers[(start + k) % workers.size()];
     const InstanceLoad& a = ctx.loads[static_cast<size_t>(i)];
     const InstanceLoad& b = ctx.loads[static_cast<size_t>(best)];
-    if (a.num_waiting < b.num_waiting || (a.num_waiting == b.num_waiting && a.num_running < b.num_running)) {
+    if (a.predicted_start_delay_s != b.predicted_start_delay_s) {
+      if (a.predicted_start_delay_s < b.predicted_start_delay_s) best = i;
+    } else if (a.num_waiting < b.num_waiting || (a.num_waiting == b.num_waiting && a.num_running < b.num_running)) {
       best = i;
     }
   }
@@ -69,7 +73,7 @@ RouteFn make_dual_pool_router(const AscendraOptions& options) {
       }
     }
     if (low.empty()) return high.empty() ? 0 : pick_in_turn(high, cursors->high);
-    if (options.dispatch == LpDispatch::kPredictedDelay) return pick_least_loaded(ctx, low, cursors->low);
+    if (options.dispatch == LpDispatch::kPredictedDelay) return pick_least_delay(ctx, low, cursors->low);
     return pick_in_turn(low, cursors->low);
   };
 }

@@ -1,5 +1,5 @@
 // The server's dual-pool router on fabricated loads: ticket entry, round-robin over LOW, offloads
-// to HIGH, least-loaded LOW dispatch.
+// to HIGH, least-predicted-delay LOW dispatch.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -49,10 +49,23 @@ TEST(AscendraRouter, OffloadsGoToHighEvenWhenItIsBusy) {
   EXPECT_EQ(route(fn, {load(0, 0), load(0, 0), load(8, 5)}, /*from=*/0), 2);
 }
 
-TEST(AscendraRouter, DelayDispatchPicksTheLeastLoadedLow) {
+InstanceLoad delayed(InstanceLoad l, double delay_s) {
+  l.predicted_start_delay_s = delay_s;
+  return l;
+}
+
+TEST(AscendraRouter, DelayDispatchPicksTheLowWithTheLeastPredictedDelay) {
   RouteFn fn = make_dual_pool_router(*parse_ascendra_options("ticket=0,dispatch=delay"));
+  // The predicted delay decides, not the counts: one long prompt waiting outweighs three short ones.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(route(fn, {delayed(load(2, 3), 0.2), delayed(load(1, 1), 0.9), load(0, 0)}), 0);
+  }
+  EXPECT_EQ(route(fn, {delayed(load(2, 3), 0.5), delayed(load(5, 1), 0.1), load(0, 0)}), 1);
+  // Equal delays (no model, or idle): fewer waiting, then fewer running.
   for (int i = 0; i < 4; ++i) EXPECT_EQ(route(fn, {load(2, 3), load(5, 1), load(0, 0)}), 1);
   EXPECT_EQ(route(fn, {load(1, 1), load(5, 1), load(0, 0)}), 0);
+  // Full ties rotate over LOW.
+  EXPECT_NE(route(fn, {load(0, 0), load(0, 0), load(0, 0)}), route(fn, {load(0, 0), load(0, 0), load(0, 0)}));
 }
 
 }  // namespace
