@@ -39,6 +39,11 @@ ApiError api_error_from_status(const Status& status) {
       e.type = "server_overloaded";
       e.code = "queue_full";
       break;
+    case StatusCode::kDeadlineExceeded:
+      e.http_status = 429;
+      e.type = "server_overloaded";
+      e.code = "slo_unattainable";
+      break;
     case StatusCode::kUnavailable:
       e.http_status = 503;
       e.type = "service_unavailable";

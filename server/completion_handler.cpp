@@ -68,7 +68,7 @@ void start_stream(httplib::Response& res, std::unique_ptr<CompletionSession> ses
 
 void send_error(httplib::Response& res, const ApiError& error) {
   res.status = error.http_status;
-  if (error.http_status == 503) res.set_header("Retry-After", "1");
+  if (error.http_status == 503 || error.http_status == 429) res.set_header("Retry-After", "1");
   res.set_content(error_body(error).dump(), "application/json");
 }
 

@@ -1,8 +1,11 @@
 #include "server/engine_service.h"
 
+#include <algorithm>
+#include <limits>
 #include <thread>
 #include <utility>
 
+#include "engine/cluster/dual_pool.h"
 #include "engine/cluster/pool_spec.h"
 #include "server/hand_back.h"
 
@@ -68,6 +71,16 @@ int32_t EngineService::num_in_flight() const {
 
 StatusOr<std::shared_ptr<RequestChannel>> EngineService::submit(std::unique_ptr<Request> request) {
   if (draining_.load()) return unavailable("the server is shutting down");
+  if (options_.admission_model) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const InstanceLoad& l : loads()) best = std::min(best, l.predicted_start_delay_s);
+    Status admitted = admission_check(*request, *options_.admission_model, best, clock_.now_s());
+    if (!admitted.is_ok()) {
+      rejected_.fetch_add(1);
+      rejected_for_slo_.fetch_add(1);
+      return admitted;
+    }
+  }
   if (queued_.fetch_add(1) >= options_.max_queue) {
     queued_.fetch_sub(1);
     rejected_.fetch_add(1);

@@ -1,6 +1,7 @@
 // EngineService: the engine layer behind the HTTP server -- N engine workers (one thread per
 // instance), a routing function that picks the worker for each new or offloaded request, admission
-// control (--max-queue) and optional background monitors.
+// control (--max-queue; with --admission-control also the predicted TTFT) and optional background
+// monitors.
 //
 // The HTTP layer only calls submit() and reads loads for /metrics; adding pools, a different router
 // (ticket entry, predicted delay) or a risk monitor thread changes what is passed to the
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/core/perf_model.h"
 #include "server/engine_worker.h"
 #include "server/instance_driver.h"
 #include "server/request_channel.h"
@@ -47,6 +49,11 @@ struct EngineServiceOptions {
   /// Hand-back migration (`--policy-options migration=1` with dual pools): pressed HIGH workers
   /// move their started decodes to LOW workers at their own boundaries (hand_back.h).
   bool hand_back = false;
+  /// Admission control (`--admission-control`, or `--policy-options admission=1`): with a model,
+  /// submit() refuses a request whose best predicted TTFT over the workers (their published
+  /// predicted start delay plus its solo prefill) already misses its TTFT objective
+  /// (kDeadlineExceeded, HTTP 429). Read-only here; each worker refines its own copy.
+  std::shared_ptr<const PerfModel> admission_model;
 };
 
 class EngineService {
@@ -59,7 +66,8 @@ class EngineService {
   EngineService& operator=(const EngineService&) = delete;
 
   /// Admits a request and returns the channel its tokens arrive on. ResourceExhausted when the
-  /// queue is full, Unavailable once draining. Never blocks on an engine thread.
+  /// queue is full, DeadlineExceeded when admission control predicts it misses its TTFT objective,
+  /// Unavailable once draining. Never blocks on an engine thread.
   StatusOr<std::shared_ptr<RequestChannel>> submit(std::unique_ptr<Request> request);
   /// Wakes every worker so a cancel flag set on a channel is acted on at the next boundary.
   void notify_cancelled();
@@ -86,6 +94,8 @@ class EngineService {
   int32_t num_queued() const { return queued_.load(); }
   int32_t num_in_flight() const;
   int64_t num_rejected() const { return rejected_.load(); }
+  /// Of those, refused by admission control (predicted to miss their TTFT objective).
+  int64_t num_rejected_for_slo() const { return rejected_for_slo_.load(); }
   int64_t num_offloads() const { return offloads_.load(); }
   /// Moves of started requests (mid-decode migration) between workers.
   int64_t num_migrations() const { return migrations_.load(); }
@@ -106,6 +116,7 @@ class EngineService {
   std::vector<std::unique_ptr<EngineWorker>> workers_;
   std::atomic<int32_t> queued_{0};
   std::atomic<int64_t> rejected_{0};
+  std::atomic<int64_t> rejected_for_slo_{0};
   std::atomic<int64_t> offloads_{0};
   std::atomic<int64_t> migrations_{0};
   std::atomic<int64_t> migrations_returned_{0};

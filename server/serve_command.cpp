@@ -52,6 +52,7 @@ Status load_engine(const ServeOptions& o, const WallClock& clock, LoadedEngine& 
   EngineServiceOptions so;
   so.max_queue = o.max_queue;
   so.hand_back = engine->hand_back;
+  so.admission_model = engine->admission_model;
   const ModelTextCodec* codec_ptr = out.codec.get();
   out.service = std::make_unique<EngineService>(clock, std::move(engine->drivers), std::move(engine->router),
                                                 [codec_ptr](int32_t t) { return codec_ptr->is_eog(t); }, so);
@@ -139,6 +140,9 @@ void register_serve(CLI::App& app) {
   sub->add_option("--tbt-slo-ms", o.tbt_slo_ms, "Default TBT objective (0 = none)")->check(CLI::NonNegativeNumber);
   sub->add_option("--api-key", o.api_key, "Require Authorization: Bearer KEY on /v1/*");
   sub->add_option("--max-queue", o.max_queue, "Waiting requests before 503 + Retry-After")->check(CLI::PositiveNumber);
+  sub->add_flag("--admission-control", o.admission_control,
+                "Refuse at once (429 + Retry-After) a request whose predicted TTFT, by the performance model at the "
+                "current load, misses its TTFT objective (--ttft-slo-ms or the x-slo-ttft-ms header); any policy");
   sub->add_option("--served-model-name", o.served_model_name, "Model id in the API (default: file name)");
   sub->add_option("--http-threads", o.http_threads, "HTTP worker threads (each open stream holds one)")
       ->check(CLI::Range(4, 4096));

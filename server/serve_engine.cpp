@@ -66,7 +66,9 @@ StatusOr<std::unique_ptr<InstanceDriver>> make_driver(const ServeOptions& o, con
 Status validate_policy_options(const ServeOptions& o) {
   if (o.policy != "ascendra") {
     if (!o.policy_options.empty()) return invalid_argument("--policy-options is only for --policy ascendra");
-    if (!o.profile.empty()) return invalid_argument("--profile is only for --policy ascendra");
+    if (!o.profile.empty() && !o.admission_control) {
+      return invalid_argument("--profile is only for --policy ascendra or --admission-control");
+    }
     return Status::ok();
   }
   StatusOr<AscendraOptions> options = parse_ascendra_options(o.policy_options);
@@ -85,8 +87,10 @@ StatusOr<ServeEngine> build_serve_engine(const ServeOptions& o, const Model& mod
   if (!valid.is_ok()) return valid;
   int total_threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   int per_instance = std::max(1, total_threads / spec->size());
+  const bool ascendra = o.policy == "ascendra";
+  const bool admission = o.admission_control || (ascendra && parse_ascendra_options(o.policy_options)->admission);
   std::unique_ptr<PerfModel> perf;
-  if (o.policy == "ascendra") {
+  if (ascendra || admission) {
     StatusOr<PerfModel> fitted = serve_perf_model(o, model, per_instance);
     if (!fitted) return fitted.status();
     perf = std::make_unique<PerfModel>(std::move(*fitted));
@@ -97,7 +101,8 @@ StatusOr<ServeEngine> build_serve_engine(const ServeOptions& o, const Model& mod
     if (!driver) return driver.status();
     engine.drivers.push_back(std::move(*driver));
   }
-  if (o.policy == "ascendra" && spec->is_dual()) {
+  if (admission) engine.admission_model = std::make_shared<const PerfModel>(*perf);
+  if (ascendra && spec->is_dual()) {
     const AscendraOptions options = *parse_ascendra_options(o.policy_options);
     engine.router = make_dual_pool_router(options);
     engine.hand_back = options.migration;

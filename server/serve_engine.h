@@ -4,6 +4,9 @@
 //   --policy ascendra: --pools low:L,high:H with the LP/HP policies and the dual-pool router, and a
 //   performance model (--profile, or a short start-up profile; server/ascendra_perf.h) that each
 //   instance copies and refines online.
+//   --admission-control (any policy; admission=1 in --policy-options for ascendra) builds the same
+//   model for every policy: instances publish their predicted start delay, and the service refuses
+//   requests predicted to miss their TTFT objective.
 #pragma once
 
 #include <memory>
@@ -21,6 +24,9 @@ struct ServeEngine {
   std::vector<std::unique_ptr<InstanceDriver>> drivers;
   RouteFn router;
   bool hand_back = false;  // --policy ascendra with dual pools and migration=1 (EngineServiceOptions)
+  /// --admission-control (any policy) or --policy-options admission=1: the model admission
+  /// control predicts with (EngineServiceOptions); null when off.
+  std::shared_ptr<const PerfModel> admission_model;
 };
 
 /// kInvalidArgument for --policy-options (or --profile) that the policy cannot take; checked

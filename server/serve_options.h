@@ -26,6 +26,7 @@ struct ServeOptions {
   double tbt_slo_ms = 0.0;
   std::string api_key;
   int32_t max_queue = 1024;           // waiting requests before 503
+  bool admission_control = false;     // 429 for requests predicted to miss their TTFT objective
   std::string served_model_name;      // default: the model file's name without extension
   int http_threads = 128;
   int max_body_mib = 8;

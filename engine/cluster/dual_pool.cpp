@@ -77,18 +77,24 @@ size_t DualPoolDispatcher::route_lp(const ClusterView& cluster) {
   return best;
 }
 
+Status admission_check(const Request& request, const PerfModel& model, double best_start_delay_s, double now) {
+  if (request.ttft_slo_s <= 0.0) return Status::ok();
+  const double solo = model.predict_prefill_s(std::max(request.num_uncomputed(), 1));
+  const double predicted_ttft = (now - request.arrival_s) + best_start_delay_s + solo;
+  if (predicted_ttft <= request.ttft_slo_s) return Status::ok();
+  return deadline_exceeded("cannot meet the TTFT objective of " +
+                           std::to_string(static_cast<int64_t>(request.ttft_slo_s * 1000.0)) + " ms: predicted " +
+                           std::to_string(static_cast<int64_t>(predicted_ttft * 1000.0)) +
+                           " ms at the current load; retry later or with a longer objective");
+}
+
 Status DualPoolDispatcher::admit(const Request& request, const ClusterView& cluster, double now) {
-  if (!options_.admission || request.ttft_slo_s <= 0.0 || model_ == nullptr) return Status::ok();
-  const double solo = model_->predict_prefill_s(std::max(request.num_uncomputed(), 1));
+  if (!options_.admission || model_ == nullptr) return Status::ok();
   double best = std::numeric_limits<double>::infinity();
   for (Instance* inst : cluster.instances) best = std::min(best, predicted_start_delay_s(*inst, model_));
-  const double predicted_ttft = (now - request.arrival_s) + best + solo;
-  if (predicted_ttft <= request.ttft_slo_s) return Status::ok();
-  ++num_rejected_;
-  return resource_exhausted("cannot meet the TTFT objective of " +
-                            std::to_string(static_cast<int64_t>(request.ttft_slo_s * 1000.0)) +
-                            " ms: predicted " + std::to_string(static_cast<int64_t>(predicted_ttft * 1000.0)) +
-                            " ms at the current load");
+  Status admitted = admission_check(request, *model_, best, now);
+  if (!admitted.is_ok()) ++num_rejected_;
+  return admitted;
 }
 
 size_t DualPoolDispatcher::route(const Request& request, const ClusterView& cluster, double now) {

@@ -44,6 +44,12 @@ bool ticket_open(const InstanceStats& hp, int32_t max_hp_load = -1);
 /// last, so they do not delay a new urgent request).
 double predicted_start_delay_s(const Instance& instance, const PerfModel* model, double now = -1.0);
 
+/// Admission control (admission=1 here, `--admission-control` in the server): kDeadlineExceeded
+/// when the request's best predicted TTFT -- time waited by `now`, plus `best_start_delay_s` (the
+/// least predicted start delay over the instances), plus its solo prefill -- misses its TTFT
+/// objective; OK for a request without one.
+Status admission_check(const Request& request, const PerfModel& model, double best_start_delay_s, double now);
+
 class DualPoolDispatcher final : public Dispatcher {
  public:
   DualPoolDispatcher(const PerfModel* model, AscendraOptions options)

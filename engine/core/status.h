@@ -24,6 +24,7 @@ enum class StatusCode {
   kDataLoss,          // corrupt or truncated file
   kUnavailable,       // shutting down, not ready
   kCancelled,         // client went away
+  kDeadlineExceeded,  // an objective the request cannot meet (HTTP 429)
   kInternal,
 };
 
@@ -55,6 +56,7 @@ inline Status unimplemented(std::string m) { return {StatusCode::kUnimplemented,
 inline Status data_loss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+inline Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 inline Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 /// A value or the Status saying why there is none. Never holds an ok Status without a value.

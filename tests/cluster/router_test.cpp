@@ -196,7 +196,7 @@ TEST(DualPool, AdmissionControlRejectsOnlyHopelessArrivals) {
   req.ttft_slo_s = 1.0;
   EXPECT_TRUE(off.dispatcher().admit(req, off.view(), 5.0).is_ok());
   Status s = on.dispatcher().admit(req, on.view(), 5.0);
-  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(s.message().find("TTFT"), std::string::npos);
   EXPECT_TRUE(on.dispatcher().admit(req, on.view(), 0.1).is_ok());
   auto no_slo = Request::with_length(2, 0.0, 100, 8);

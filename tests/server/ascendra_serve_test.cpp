@@ -4,7 +4,9 @@
 //     its greedy output equals the same request's on a single sarathi instance, and /metrics counts
 //     the offload;
 //   - with migration=1 a request ticket entry put on HP is handed back to LP mid-decode with its KV
-//     and streams the same text; /metrics counts the migration and shows each perf model's error.
+//     and streams the same text; /metrics counts the migration and shows each perf model's error;
+//   - with --admission-control a request whose TTFT objective (x-slo-ttft-ms: 1) is below its
+//     predicted solo prefill is refused at once with 429 and counted; requests without one stream.
 // The offload is forced deterministically: --max-seqs 1 keeps the LP instance full with a first
 // request, --ttft-slo-ms 1 puts every waiting request at risk, ticket=0 keeps new requests off HP.
 // Skips when the binary or the model is absent.
@@ -188,11 +190,18 @@ TEST(AscendraServe, HandedBackRequestStreamsLikeSarathi) {
   ASSERT_NO_FATAL_FAILURE(stream_on_sarathi(true, reference));
   ServeProcess server;
   ASSERT_TRUE(spawn(server, {"--policy", "ascendra", "--pools", "low:1,high:1", "--threads", "2", "--max-seqs",
-                            "2", "--policy-options", "migration=1"}));
+                            "2", "--policy-options", "migration=1", "--admission-control"}));
   ASSERT_TRUE(server.wait_ready());
   Stream moved = stream_completion(server.port(), completion(kPrompt, kMaxTokens, true));
+  httplib::Client cli("127.0.0.1", server.port());
+  auto refused = cli.Post("/v1/completions", {{"x-slo-ttft-ms", "1"}}, completion(kPrompt, 4, false).dump(),
+                          "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_EQ(json::parse(refused->body)["error"]["code"], "slo_unattainable");
 
   const prom::Exposition metrics = scrape(server.port());
+  EXPECT_EQ(metrics.sum("ascendra_requests_rejected_total"), 1.0);
   EXPECT_EQ(values_of(metrics, "ascendra_migrations_total"), std::vector<double>{1.0});
   EXPECT_EQ(values_of(metrics, "ascendra_offloads_total"), std::vector<double>{0.0});
   // Both instances refined their performance model on measured iterations.

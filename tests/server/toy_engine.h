@@ -109,6 +109,9 @@ struct ToyOptions {
   int32_t max_queue = 1024;
   std::chrono::microseconds step_time{500};
   std::string policy = "vllm";
+  /// With a model: each instance predicts with (and refines) its own copy, and the service runs
+  /// admission control with another (EngineServiceOptions::admission_model).
+  const PerfModel* admission_model = nullptr;
 };
 
 /// N toy instances behind an EngineService with round-robin routing.
@@ -124,12 +127,14 @@ inline std::unique_ptr<EngineService> make_toy_service(const ToyOptions& o, cons
     InstanceConfig ic;
     ic.name = std::to_string(i);
     ic.scheduler = pc.config;
+    auto own = o.admission_model ? std::make_unique<PerfModel>(*o.admission_model) : nullptr;
     auto instance = std::make_unique<Instance>(std::make_unique<ToyBackend>(o.num_blocks, o.step_time),
-                                               std::move(*policy), ic);
-    drivers.push_back(std::make_unique<CoreInstanceDriver>(std::move(instance), clock, "default"));
+                                               std::move(*policy), ic, own.get());
+    drivers.push_back(std::make_unique<CoreInstanceDriver>(std::move(instance), clock, "default", std::move(own)));
   }
   EngineServiceOptions so;
   so.max_queue = o.max_queue;
+  if (o.admission_model) so.admission_model = std::make_shared<const PerfModel>(*o.admission_model);
   return std::make_unique<EngineService>(clock, std::move(drivers), make_round_robin_router(),
                                          [](int32_t t) { return t == kEos; }, so);
 }
