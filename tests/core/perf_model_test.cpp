@@ -219,23 +219,28 @@ TEST(PerfModel, Version1JsonStillLoads) {
       << bad.status().to_string();
 }
 
-TEST(GpuProfiles, A100DecodeMatchesThePublishedAnchor) {
+// Decode iterations measured on an A100-80GB with Llama-3.1-8B by the Ascendra authors
+// (PaceServe, paceserve/ai_utils/regression_weights/llama/decode.csv): batch size, total context
+// tokens of the batch, measured seconds. The analytic roofline (the simulator's ground truth) and
+// the profile fitted to it (what the policies predict with) both stay within 8% of each.
+TEST(GpuProfiles, A100DecodeMatchesPublishedMeasurements) {
   auto a100 = builtin_profile("a100-llama-3.1-8b");
   ASSERT_TRUE(a100.is_ok());
-  std::mt19937 rng(11);
-  double lo = 1e9, hi = 0.0;
-  for (int i = 0; i < 200; ++i) {
+  auto truth = builtin_roofline("a100-llama-3.1-8b");
+  ASSERT_TRUE(truth.is_ok());
+  struct Measured { int rows; int64_t context; double seconds; };
+  for (const Measured& m : {Measured{20, 35300, 0.0256}, Measured{107, 304881, 0.0643},
+                            Measured{128, 371823, 0.0747}, Measured{143, 368667, 0.0804}}) {
     BatchShape s;
-    const int n = 20 + static_cast<int>(rng() % 8);
-    for (int r = 0; r < n; ++r) s.add_decode(100 + static_cast<int32_t>(rng() % 6600));
-    const double t = a100->predict_s(s);
-    lo = std::min(lo, t);
-    hi = std::max(hi, t);
+    for (int r = 0; r < m.rows; ++r) {
+      s.add_decode(static_cast<int32_t>(m.context / m.rows + (r < m.context % m.rows ? 1 : 0)));
+    }
+    const double roofline = (*truth)(s), fitted = a100->predict_s(s);
+    std::printf("A100 decode of %d seqs, %lld context tokens: measured %.1f ms, roofline %.1f, fit %.1f\n",
+                m.rows, static_cast<long long>(m.context), 1e3 * m.seconds, 1e3 * roofline, 1e3 * fitted);
+    EXPECT_NEAR(roofline, m.seconds, 0.08 * m.seconds) << m.rows << " rows";
+    EXPECT_NEAR(fitted, m.seconds, 0.08 * m.seconds) << m.rows << " rows";
   }
-  std::printf("A100 Llama-3.1-8B decode of 20-27 seqs at 0.1-6.7K ctx: %.1f - %.1f ms (anchor 26-31)\n",
-              1e3 * lo, 1e3 * hi);
-  EXPECT_GT(lo, 0.025);
-  EXPECT_LT(hi, 0.032);
   for (BatchKind k : {BatchKind::kPrefill, BatchKind::kDecode, BatchKind::kMixed}) {
     std::printf("  %s fit to roofline: MAPE %.1f%%\n", batch_kind_name(k), 100.0 * a100->fit_of(k).train_mape);
   }
