@@ -6,7 +6,8 @@
 # Prints, per workload: capacity at 90% attainment (paper definition: TTFT and mean TBT) and at 90%
 # strict attainment (TTFT and per-request p99 gap) for vllm, sarathi (chunk 512) on round-robin
 # instances and for ascendra (paper design, then each extension), with the ratio to the better
-# baseline; offloads per rate; attainment against SLO scale at a fixed rate; the 2-instance setup.
+# baseline; the performance model's error against the charged roofline (range over the rates);
+# offloads per rate; attainment against SLO scale at a fixed rate; the 2-instance setup.
 # Env: ASC (binary, default build/ascendra), TRACES (default ../shared/traces), N (requests per
 # rate), OUT (directory for the JSON reports, default a temporary one), PROFILE, PLOTS (a directory:
 # write PNG plots there with scripts/plot-bench.py -- attainment against rate per workload and
@@ -94,13 +95,15 @@ base = {k: max([d[i] for d in data[:2] if d[i] is not None] or [None], key=lambd
         for k, i in (("paper", 1), ("strict", 2))}
 fmt = lambda x: "   n/a" if x is None else f"{x:6.2f}"
 ratio = lambda x, b: "   n/a" if x is None or not b else f"{x / b:5.2f}x"
-print(f"  {'system':<24} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   rate:offloads/migrations")
+print(f"  {'system':<24} {'cap90':>6} {'ratio':>6}   {'strict90':>8} {'ratio':>6}   {'model err':>9}   rate:offloads/migrations")
 for label, c, s, p in data:
     runs = json.load(open(p))["runs"]
+    errs = [100 * r["perf_model_mape"] for r in runs if r.get("perf_model_mape", -1) >= 0]
+    err = f"{min(errs):.1f}-{max(errs):.1f}%" if errs else "n/a"
     moved = [r for r in runs if r.get("total_offloads", 0) or r.get("total_migrations", 0)]
     step = max(1, len(moved) // 6)  # a few rates across the sweep
     offl = " ".join(f"{r['qps']:g}:{r.get('total_offloads', 0)}/{r.get('total_migrations', 0)}" for r in moved[::step])
-    print(f"  {label:<24} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {offl or '-'}")
+    print(f"  {label:<24} {fmt(c)} {ratio(c, base['paper'])}   {fmt(s):>8} {ratio(s, base['strict'])}   {err:>9}   {offl or '-'}")
 PY
 }
 

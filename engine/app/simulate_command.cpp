@@ -88,7 +88,9 @@ StatusOr<Report> simulate_rate(const SimulateOptions& o, const PerfModel& model,
   const std::vector<SimArrival> arrivals = to_arrivals(*reqs);
   auto sim = simulate(model, config, arrivals);
   if (!sim.is_ok()) return sim.status();
-  return compute_report(sim->records, sim->end_time_s);
+  Report report = compute_report(sim->records, sim->end_time_s);
+  report.perf_model_mape = sim->perf_model_mape;
+  return report;
 }
 
 Status write_json(const std::string& path, const nlohmann::json& j) {

@@ -83,6 +83,9 @@ struct Report {
   int64_t total_offloads = 0;
   int64_t total_migrations = 0;
   int64_t total_preemptions = 0;
+  /// Mean absolute percentage error (fraction) of the policies' performance model against the
+  /// iteration times actually charged (simulation with a ground truth); < 0 when not measured.
+  double perf_model_mape = -1.0;
 };
 
 /// Computes the report. duration_s <= 0 yields zero rates (no division by zero).
@@ -92,7 +95,8 @@ Report compute_report(std::span<const RequestRecord> records, double duration_s)
 /// std_ttft_ms, the same for tpot, itl and e2el, completed, failed, duration, duration_s,
 /// total_input_tokens, total_output_tokens, request_throughput, output_throughput,
 /// total_token_throughput, request_goodput) plus slo_attainment, strict_slo_attainment,
-/// num_slo_met, num_strict_slo_met, total_offloads, total_migrations, total_preemptions.
+/// num_slo_met, num_strict_slo_met, total_offloads, total_migrations, total_preemptions, and
+/// perf_model_mape when measured.
 nlohmann::json report_to_json(const Report& report);
 
 /// Human-readable table in the style of `vllm bench serve`, ending with a newline.

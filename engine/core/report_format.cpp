@@ -87,6 +87,7 @@ nlohmann::json report_to_json(const Report& r) {
   j["total_offloads"] = r.total_offloads;
   j["total_migrations"] = r.total_migrations;
   j["total_preemptions"] = r.total_preemptions;
+  if (r.perf_model_mape >= 0.0) j["perf_model_mape"] = r.perf_model_mape;
   return j;
 }
 
@@ -113,6 +114,7 @@ std::string format_report_table(const Report& r, std::string_view title) {
     out += line("Migrations:", std::to_string(r.total_migrations));
     out += line("Preemptions:", std::to_string(r.total_preemptions));
   }
+  if (r.perf_model_mape >= 0.0) out += line("Perf model error (MAPE):", num(r.perf_model_mape * 100.0) + " %");
   out += std::string(50, '=') + "\n";
   return out;
 }

@@ -4,6 +4,7 @@
 #include "engine/sim/simulator.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -50,6 +51,8 @@ class SimRun {
   std::unordered_map<uint64_t, size_t> index_of_;  // arrival id -> index
   SimResult result_;
   double now_ = 0.0;
+  double model_error_sum_ = 0.0;  // sum of |predicted - charged| / charged (ground truth only)
+  int64_t model_error_count_ = 0;
 };
 
 Status SimRun::init() {
@@ -163,6 +166,10 @@ void SimRun::start_idle(double now) {
       if (s.plan.empty()) continue;
       s.result = s.instance->backend().execute(s.plan);
       const double duration = s.result.is_ok() ? s.result->duration_s : 0.0;
+      if (config_.iteration_time_s && duration > 0.0) {
+        model_error_sum_ += std::abs(model_.predict_s(BatchShape::from_plan(s.plan)) - duration) / duration;
+        ++model_error_count_;
+      }
       s.done_s = now + duration;
       ++result_.num_iterations;
       result_.instance_busy_s[i] += duration;
@@ -197,6 +204,7 @@ void SimRun::run() {
     start_idle(t);
   }
   result_.end_time_s = now_;
+  if (model_error_count_ > 0) result_.perf_model_mape = model_error_sum_ / static_cast<double>(model_error_count_);
 }
 
 SimResult SimRun::take_result() { return std::move(result_); }

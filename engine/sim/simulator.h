@@ -55,6 +55,9 @@ struct SimResult {
   std::vector<double> instance_busy_s;
   std::vector<int64_t> instance_iterations;
   std::vector<int64_t> instance_finished;  // requests that finished on each instance
+  /// With SimConfig::iteration_time_s: mean |predicted - charged| / charged over all iterations,
+  /// the error the policies' performance model makes; < 0 without a ground truth.
+  double perf_model_mape = -1.0;
 };
 
 /// Runs the workload. kInvalidArgument for an unknown policy/dispatcher or bad arrivals.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cmath>
 #include <filesystem>
 
 #include "engine/core/gpu_profiles.h"
@@ -118,13 +119,19 @@ TEST(Simulator, ChargesIterationsByTheGroundTruthWhenGiven) {
   cfg.pools = PoolSpec::uniform(2);
   auto fitted = simulate(*model, cfg, arrivals);
   int64_t charged = 0;
-  cfg.iteration_time_s = [&charged](const BatchShape& shape) {
+  double error_sum = 0.0;  // the model's error on each charged batch, summed here independently
+  cfg.iteration_time_s = [&](const BatchShape& shape) {
     ++charged;
-    return 0.001 * (1 + shape.num_tokens());  // 1 ms + 1 ms per token: far from the A100 fit
+    const double t = 0.001 * (1 + shape.num_tokens());  // 1 ms + 1 ms per token: far from the A100 fit
+    error_sum += std::abs(model->predict_s(shape) - t) / t;
+    return t;
   };
   auto truth = simulate(*model, cfg, arrivals);
   ASSERT_TRUE(fitted.is_ok() && truth.is_ok());
   EXPECT_EQ(charged, truth->num_iterations);
+  EXPECT_LT(fitted->perf_model_mape, 0.0) << "no ground truth, no error to report";
+  EXPECT_NEAR(truth->perf_model_mape, error_sum / static_cast<double>(charged), 1e-12);
+  EXPECT_GT(truth->perf_model_mape, 1.0);  // an A100 model predicting a 1 ms/token machine
   // The last request: a 300-token prefill (0.301 s) when it is alone, then 19 single decodes.
   const RequestRecord& last = truth->records.back();
   ASSERT_TRUE(last.success);
