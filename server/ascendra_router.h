@@ -6,8 +6,8 @@
 //     with ticket=balanced only while it carries no more requests than the least-loaded LOW
 //     worker (ticket_open()'s bound);
 //   - otherwise round-robin over the LOW pool, or with dispatch=delay the LOW worker with the
-//     fewest waiting requests (then fewest running): the server's loads carry counts, not the
-//     prompt lengths the simulator's predicted-delay dispatch sums.
+//     least predicted start delay (InstanceLoad::predicted_start_delay_s, the simulator's measure;
+//     equal delays go by fewer waiting, then fewer running requests).
 // Workers are told apart by their pool label ("low", "high"; pool_role_name()).
 #pragma once
 

@@ -30,7 +30,7 @@ EngineService::EngineService(const WallClock& clock,
     // A move of a request that had started (produced tokens) is a migration; else an offload.
     const bool started = s.request && s.request->num_output_tokens() > 0;
     (started ? migrations_ : offloads_).fetch_add(1);
-    route(std::move(s), from);
+    route(std::move(s), from, loads());
   };
   callbacks.on_dequeued = [this] { queued_.fetch_sub(1); };
   callbacks.migrate = [this](Submission s, int to) {
@@ -71,9 +71,10 @@ int32_t EngineService::num_in_flight() const {
 
 StatusOr<std::shared_ptr<RequestChannel>> EngineService::submit(std::unique_ptr<Request> request) {
   if (draining_.load()) return unavailable("the server is shutting down");
+  std::vector<InstanceLoad> current = loads();  // one snapshot for admission and routing
   if (options_.admission_model) {
     double best = std::numeric_limits<double>::infinity();
-    for (const InstanceLoad& l : loads()) best = std::min(best, l.predicted_start_delay_s);
+    for (const InstanceLoad& l : current) best = std::min(best, l.predicted_start_delay_s);
     Status admitted = admission_check(*request, *options_.admission_model, best, clock_.now_s());
     if (!admitted.is_ok()) {
       rejected_.fetch_add(1);
@@ -91,12 +92,11 @@ StatusOr<std::shared_ptr<RequestChannel>> EngineService::submit(std::unique_ptr<
   Submission submission;
   submission.request = std::move(request);
   submission.channel = channel;
-  route(std::move(submission), -1);
+  route(std::move(submission), -1, current);
   return channel;
 }
 
-void EngineService::route(Submission submission, int from_worker) {
-  std::vector<InstanceLoad> current = loads();
+void EngineService::route(Submission submission, int from_worker, const std::vector<InstanceLoad>& current) {
   RouteContext ctx{*submission.request, current, pools_, from_worker};
   int target = router_ ? router_(ctx) : 0;
   if (target < 0 || static_cast<size_t>(target) >= workers_.size()) target = 0;

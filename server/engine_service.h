@@ -106,7 +106,8 @@ class EngineService {
   RequestId next_request_id() { return next_id_.fetch_add(1); }
 
  private:
-  void route(Submission submission, int from_worker);
+  /// Sends a submission to the worker the router picks on `current` (the workers' loads).
+  void route(Submission submission, int from_worker, const std::vector<InstanceLoad>& current);
   void monitor_loop(std::function<void(EngineService&)> tick, std::chrono::milliseconds period);
 
   const WallClock& clock_;

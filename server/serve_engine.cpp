@@ -88,7 +88,8 @@ StatusOr<ServeEngine> build_serve_engine(const ServeOptions& o, const Model& mod
   int total_threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   int per_instance = std::max(1, total_threads / spec->size());
   const bool ascendra = o.policy == "ascendra";
-  const bool admission = o.admission_control || (ascendra && parse_ascendra_options(o.policy_options)->admission);
+  const AscendraOptions options = ascendra ? *parse_ascendra_options(o.policy_options) : AscendraOptions{};
+  const bool admission = o.admission_control || (ascendra && options.admission);
   std::unique_ptr<PerfModel> perf;
   if (ascendra || admission) {
     StatusOr<PerfModel> fitted = serve_perf_model(o, model, per_instance);
@@ -103,7 +104,6 @@ StatusOr<ServeEngine> build_serve_engine(const ServeOptions& o, const Model& mod
   }
   if (admission) engine.admission_model = std::make_shared<const PerfModel>(*perf);
   if (ascendra && spec->is_dual()) {
-    const AscendraOptions options = *parse_ascendra_options(o.policy_options);
     engine.router = make_dual_pool_router(options);
     engine.hand_back = options.migration;
   } else {

@@ -1,5 +1,6 @@
 #include "engine/sim/sim_backend.h"
 
+#include <cmath>
 #include <utility>
 
 namespace asc {
@@ -13,6 +14,10 @@ StatusOr<StepResult> SimBackend::execute(const StepPlan& plan) {
   for (const StepRow& row : plan.rows) r.tokens.push_back(row.sample ? token_ : -1);
   const BatchShape shape = BatchShape::from_plan(plan);
   r.duration_s = truth_ ? truth_(shape) : model_.predict_s(shape);
+  if (truth_ && r.duration_s > 0.0) {
+    model_error_sum_ += std::abs(model_.predict_s(shape) - r.duration_s) / r.duration_s;
+    ++model_error_count_;
+  }
   return r;
 }
 

@@ -27,11 +27,18 @@ class SimBackend final : public Backend {
   Status export_kv_blocks(std::span<const int32_t> blocks, std::vector<uint8_t>& out) override;
   Status import_kv_blocks(std::span<const int32_t> blocks, std::span<const uint8_t> data) override;
 
+  /// With a ground truth: the model's |predicted - charged| / charged summed over the iterations
+  /// executed, and their count (0 without one).
+  double model_error_sum() const { return model_error_sum_; }
+  int64_t model_error_count() const { return model_error_count_; }
+
  private:
   const PerfModel& model_;
   int32_t num_kv_blocks_;
   int32_t token_;
   TimeFn truth_;
+  double model_error_sum_ = 0.0;
+  int64_t model_error_count_ = 0;
 };
 
 }  // namespace asc

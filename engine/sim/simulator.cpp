@@ -4,7 +4,6 @@
 #include "engine/sim/simulator.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -51,8 +50,7 @@ class SimRun {
   std::unordered_map<uint64_t, size_t> index_of_;  // arrival id -> index
   SimResult result_;
   double now_ = 0.0;
-  double model_error_sum_ = 0.0;  // sum of |predicted - charged| / charged (ground truth only)
-  int64_t model_error_count_ = 0;
+  std::vector<const SimBackend*> backends_;  // the instances' backends, for the model's error
 };
 
 Status SimRun::init() {
@@ -74,8 +72,10 @@ Status SimRun::init() {
     icfg.name = std::string(pool_role_name(role)) + std::to_string(i);
     icfg.scheduler = config_.scheduler;
     icfg.emit_token_events = false;
-    slots_[static_cast<size_t>(i)].instance = std::make_unique<Instance>(
-        std::make_unique<SimBackend>(model_, blocks, 0, config_.iteration_time_s), std::move(*policy), icfg, &model_);
+    auto backend = std::make_unique<SimBackend>(model_, blocks, 0, config_.iteration_time_s);
+    backends_.push_back(backend.get());
+    slots_[static_cast<size_t>(i)].instance =
+        std::make_unique<Instance>(std::move(backend), std::move(*policy), icfg, &model_);
     instance_ptrs_.push_back(slots_[static_cast<size_t>(i)].instance.get());
   }
   const std::string dname = config_.dispatcher.empty() ? default_dispatcher_name(config_.pools.is_dual())
@@ -166,10 +166,6 @@ void SimRun::start_idle(double now) {
       if (s.plan.empty()) continue;
       s.result = s.instance->backend().execute(s.plan);
       const double duration = s.result.is_ok() ? s.result->duration_s : 0.0;
-      if (config_.iteration_time_s && duration > 0.0) {
-        model_error_sum_ += std::abs(model_.predict_s(BatchShape::from_plan(s.plan)) - duration) / duration;
-        ++model_error_count_;
-      }
       s.done_s = now + duration;
       ++result_.num_iterations;
       result_.instance_busy_s[i] += duration;
@@ -204,7 +200,13 @@ void SimRun::run() {
     start_idle(t);
   }
   result_.end_time_s = now_;
-  if (model_error_count_ > 0) result_.perf_model_mape = model_error_sum_ / static_cast<double>(model_error_count_);
+  double error_sum = 0.0;
+  int64_t error_count = 0;
+  for (const SimBackend* b : backends_) {
+    error_sum += b->model_error_sum();
+    error_count += b->model_error_count();
+  }
+  if (error_count > 0) result_.perf_model_mape = error_sum / static_cast<double>(error_count);
 }
 
 SimResult SimRun::take_result() { return std::move(result_); }
